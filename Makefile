@@ -1,0 +1,53 @@
+# Relais — two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := $(BIN)/flask --app wsgi
+PYTEST_ARGS ?=
+
+.PHONY: run test install install-dev migrate seed translations extract-messages lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: tests/requirements.txt $(VENV)/.runtime
+	$(BIN)/pip install -q -r tests/requirements.txt
+	touch $@
+
+install: $(VENV)/.runtime translations
+install-dev: $(VENV)/.dev translations
+
+## compile the French catalogue (app/translations/fr/LC_MESSAGES/messages.po -> .mo)
+translations: $(VENV)/.runtime
+	$(BIN)/pybabel compile -d app/translations
+
+## refresh the catalogue after adding user-visible strings
+extract-messages: $(VENV)/.runtime
+	$(BIN)/pybabel extract -F app/translations/babel.cfg -k _l -o app/translations/messages.pot app templates
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
+
+migrate: install
+	$(FLASK) db-upgrade
+
+seed: migrate
+	$(FLASK) seed-demo --if-empty
+
+## the embedded default: SQLite in instance/, demo company, emails in this console
+run: seed
+	@echo "Relais on http://127.0.0.1:$(PORT)"
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check app tests migrations config.py wsgi.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,66 @@
+"""The Relais application factory: a list of init_app calls and blueprint registrations.
+
+No I/O happens here (no connection, no migration, no prompt): the engine connects lazily.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Config | dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder=str(ROOT / "templates"),
+                static_folder=str(ROOT / "static"), instance_path=str(ROOT / "instance"))
+    if config is None:
+        config = Config.from_env()
+    app.config.update(config.as_flask_config() if isinstance(config, Config) else config)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY is required")
+    if not app.logger.handlers or not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
+                                                       "%(message)s")
+
+    from app import db as database
+    from app.common import authz, i18n, security, web
+    from app.common.mail import Mailer
+    from app.extensions import csrf, limiter, login_manager
+
+    database.init_app(app, app.config.get("RELAIS_DATABASE"))
+    app.extensions["relais_mailer"] = app.config.get("RELAIS_MAILER") or Mailer.from_config(
+        app.config)
+    web.init_request_boundary(app)
+    i18n.init_app(app)
+    from app.accounts.auth import init_login
+
+    init_login(app, login_manager)
+    authz.init_authorization(app)  # before CSRF: refuse the unauthorised first
+    csrf.init_app(app)
+    limiter.init_app(app)
+    security.init_security_headers(app)
+
+    from app.accounts import bp as accounts_bp
+    from app.audit import bp as audit_bp
+    from app.health import bp as health_bp
+    from app.portal import bp as portal_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(audit_bp)
+    app.register_blueprint(portal_bp)
+
+    from app.common import errors_pages, templating
+
+    errors_pages.init_app(app)
+    templating.init_app(app)
+
+    from app import cli
+
+    cli.init_app(app)
+    return app

@@ -1,0 +1,87 @@
+"""Email: SMTP when MAIL_SERVER is set, otherwise the console log (development).
+
+Messages are sent after the database commit (``send_after_commit``), never inside it.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from sqlalchemy.orm import Session
+
+from app.db import after_commit
+
+log = logging.getLogger("relais.mail")
+
+
+@dataclass
+class Email:
+    to: str
+    subject: str
+    text: str
+    html: str | None = None
+
+
+class Mailer:
+    def __init__(self, *, server: str = "", port: int = 25, username: str = "", password: str = "",
+                 use_tls: bool = False, use_ssl: bool = False, sender: str = "relais@localhost",
+                 base_url: str = "http://127.0.0.1:5000", timeout: float = 20.0):
+        self.server, self.port = server, port
+        self.username, self.password = username, password
+        self.use_tls, self.use_ssl = use_tls, use_ssl
+        self.sender = sender
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    @classmethod
+    def from_config(cls, config) -> "Mailer":
+        return cls(server=config["MAIL_SERVER"], port=config["MAIL_PORT"],
+                   username=config["MAIL_USERNAME"], password=config["MAIL_PASSWORD"],
+                   use_tls=config["MAIL_USE_TLS"], use_ssl=config["MAIL_USE_SSL"],
+                   sender=config["MAIL_FROM"], base_url=config["BASE_URL"])
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def _message(self, email: Email) -> EmailMessage:
+        msg = EmailMessage()
+        msg["From"] = self.sender
+        msg["To"] = email.to
+        msg["Subject"] = email.subject
+        msg["Date"] = formatdate(localtime=False)
+        msg["Message-ID"] = make_msgid(domain="relais.local")
+        msg.set_content(email.text)
+        if email.html:
+            msg.add_alternative(email.html, subtype="html")
+        return msg
+
+    def send(self, emails: list[Email]) -> None:
+        """Send a batch over one SMTP connection (or print it when no server is set)."""
+        if not emails:
+            return
+        if not self.server:
+            for email in emails:
+                log.info("email to %s — %s\n%s", email.to, email.subject, email.text)
+            return
+        if self.use_ssl:
+            smtp = smtplib.SMTP_SSL(self.server, self.port, timeout=self.timeout,
+                                    context=ssl.create_default_context())
+        else:
+            smtp = smtplib.SMTP(self.server, self.port, timeout=self.timeout)
+        with smtp:
+            if self.use_tls:
+                smtp.starttls(context=ssl.create_default_context())
+            if self.username:
+                smtp.login(self.username, self.password)
+            for email in emails:
+                smtp.send_message(self._message(email))
+
+
+def send_after_commit(session: Session, mailer: Mailer, emails: list[Email]) -> None:
+    if emails:
+        after_commit(session, lambda: mailer.send(list(emails)))

@@ -1,0 +1,28 @@
+"""Template globals and filters: dates in the viewer's time zone, Markdown, navigation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+from flask_babel import format_datetime, get_locale
+from flask_login import current_user
+
+from app.common.markdown import render_markdown
+from app.version import __version__
+
+
+def _when(value: datetime | None, fmt: str = "medium") -> str:
+    return format_datetime(value, fmt) if value else "—"
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["when"] = _when
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.globals["get_locale"] = get_locale
+
+    @app.context_processor
+    def _globals():
+        role = current_user.role.value if current_user.is_authenticated else None
+        return {"app_version": __version__, "current_role": role,
+                "languages": app.config["LANGUAGES"]}

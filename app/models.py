@@ -1,0 +1,7 @@
+"""Imports every feature's models so that Base.metadata knows all tables
+(Alembic, create_all in tests)."""
+
+
+def import_all_models() -> None:
+    import app.accounts.models  # noqa: F401
+    import app.audit.models  # noqa: F401

@@ -1,0 +1,154 @@
+"""Relais configuration, read from environment variables.
+
+Every setting has a safe default for the embedded development setup (SQLite under
+``instance/``, emails printed to the console). ``RELAIS_ENV=production`` turns on the
+production checks: a ``SECRET_KEY`` must be given, debug is off, cookies are secure and
+HSTS is sent. The docs (docs/configuration.md) list every variable below.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("RELAIS_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration is unsafe or incomplete."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(value: str | None, default: int) -> int:
+    return int(value) if value not in (None, "") else default
+
+
+def _dev_secret_key() -> str:
+    """A per-checkout random key kept in instance/, so dev sessions survive restarts."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@dataclass
+class Config:
+    #: development | production | test
+    ENV: str = "development"
+    SECRET_KEY: str = ""
+    DEBUG: bool = False
+    TESTING: bool = False
+    #: SQLAlchemy URL; SQLite file under instance/ by default, PostgreSQL with
+    #: postgresql+psycopg://user:pass@host/db
+    DATABASE_URL: str = ""
+    #: public base URL used in emails (invitation and reset links)
+    BASE_URL: str = "http://127.0.0.1:5000"
+    #: SMTP; with no MAIL_SERVER, emails are written to the log/console
+    MAIL_SERVER: str = ""
+    MAIL_PORT: int = 25
+    MAIL_USERNAME: str = ""
+    MAIL_PASSWORD: str = ""
+    MAIL_USE_TLS: bool = False
+    MAIL_USE_SSL: bool = False
+    MAIL_FROM: str = "Relais <relais@localhost>"
+    #: Redis for shared rate-limit counters (optional)
+    REDIS_URL: str = ""
+    #: rate limit on login / reset / enrolment POSTs, per client address
+    LOGIN_RATE_LIMIT: str = "10 per minute"
+    #: consecutive failed logins before an account is locked, and for how long
+    LOGIN_MAX_FAILURES: int = 5
+    LOGIN_LOCK_MINUTES: int = 15
+    INVITATION_TTL_HOURS: int = 72
+    PASSWORD_RESET_TTL_MINUTES: int = 60
+    PASSWORD_MIN_LENGTH: int = 12
+    #: largest accepted CSV import, in bytes and rows
+    IMPORT_MAX_BYTES: int = 5 * 1024 * 1024
+    IMPORT_MAX_ROWS: int = 50_000
+    #: rows handled per import step (each step is one transaction)
+    IMPORT_STEP_ROWS: int = 2_000
+    #: argon2 cost; tests lower it
+    ARGON2_TIME_COST: int = 3
+    ARGON2_MEMORY_COST: int = 65536
+    SESSION_COOKIE_SECURE: bool = False
+    REMEMBER_COOKIE_SECURE: bool = False
+    SESSION_COOKIE_HTTPONLY: bool = True
+    SESSION_COOKIE_SAMESITE: str = "Lax"
+    REMEMBER_COOKIE_HTTPONLY: bool = True
+    REMEMBER_COOKIE_SAMESITE: str = "Lax"
+    REMEMBER_COOKIE_DURATION_DAYS: int = 14
+    PERMANENT_SESSION_LIFETIME_HOURS: int = 12
+    WTF_CSRF_ENABLED: bool = True
+    WTF_CSRF_TIME_LIMIT: int | None = None
+    RATELIMIT_ENABLED: bool = True
+    HSTS: bool = False
+    #: SQLite busy timeout in milliseconds
+    SQLITE_BUSY_TIMEOUT_MS: int = 10_000
+    LANGUAGES: tuple[str, ...] = ("en", "fr")
+    BABEL_DEFAULT_LOCALE: str = "en"
+    BABEL_DEFAULT_TIMEZONE: str = "UTC"
+    PER_PAGE: int = 25
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Config":
+        env = dict(os.environ if environ is None else environ)
+        mode = env.get("RELAIS_ENV", "development")
+        production = mode == "production"
+        secret = env.get("SECRET_KEY", "")
+        if not secret:
+            if production:
+                raise ConfigError("SECRET_KEY must be set when RELAIS_ENV=production")
+            secret = _dev_secret_key()
+        database_url = env.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'relais.db'}"
+        if database_url.startswith("sqlite:///") and not database_url.startswith("sqlite:////"):
+            # relative SQLite paths are taken from the project directory
+            database_url = f"sqlite:///{(BASE_DIR / database_url[10:]).resolve()}"
+        cfg = cls(
+            ENV=mode,
+            SECRET_KEY=secret,
+            DEBUG=False if production else _bool(env.get("FLASK_DEBUG")),
+            DATABASE_URL=database_url,
+            BASE_URL=env.get("BASE_URL", cls.BASE_URL).rstrip("/"),
+            MAIL_SERVER=env.get("MAIL_SERVER", ""),
+            MAIL_PORT=_int(env.get("MAIL_PORT"), 25),
+            MAIL_USERNAME=env.get("MAIL_USERNAME", ""),
+            MAIL_PASSWORD=env.get("MAIL_PASSWORD", ""),
+            MAIL_USE_TLS=_bool(env.get("MAIL_USE_TLS")),
+            MAIL_USE_SSL=_bool(env.get("MAIL_USE_SSL")),
+            MAIL_FROM=env.get("MAIL_FROM", cls.MAIL_FROM),
+            REDIS_URL=env.get("REDIS_URL", ""),
+            LOGIN_RATE_LIMIT=env.get("LOGIN_RATE_LIMIT", cls.LOGIN_RATE_LIMIT),
+            INVITATION_TTL_HOURS=_int(env.get("INVITATION_TTL_HOURS"), cls.INVITATION_TTL_HOURS),
+            SESSION_COOKIE_SECURE=production or _bool(env.get("SESSION_COOKIE_SECURE")),
+            REMEMBER_COOKIE_SECURE=production or _bool(env.get("SESSION_COOKIE_SECURE")),
+            HSTS=production,
+        )
+        if production:
+            if len(secret) < 32:
+                raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+            if _bool(env.get("FLASK_DEBUG")):
+                raise ConfigError("FLASK_DEBUG must be off in production")
+            if not cfg.BASE_URL.startswith("https://"):
+                raise ConfigError("BASE_URL must be an https:// URL in production")
+        return cfg
+
+    def as_flask_config(self) -> dict:
+        from datetime import timedelta
+
+        values = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "extra"}
+        values["REMEMBER_COOKIE_DURATION"] = timedelta(days=self.REMEMBER_COOKIE_DURATION_DAYS)
+        values["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=self.PERMANENT_SESSION_LIFETIME_HOURS)
+        values["MAX_CONTENT_LENGTH"] = self.IMPORT_MAX_BYTES + 64 * 1024
+        values["RATELIMIT_STORAGE_URI"] = self.REDIS_URL or "memory://"
+        values.update(self.extra)
+        return values

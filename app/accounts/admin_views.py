@@ -16,6 +16,7 @@ from app.accounts.forms import (
     PersonForm,
     PolicyForm,
     TopicForm,
+    as_choices,
 )
 from app.accounts.models import (
     AllowedDomain,
@@ -50,7 +51,8 @@ def _require_post_form() -> None:
 
 
 def _group_choices():
-    return [(g.id, f"{g.name} ({_kind_label(g.kind)})") for g in queries.all_groups(db())]
+    return as_choices((g.id, f"{g.name} ({_kind_label(g.kind)})")
+                      for g in queries.all_groups(db()))
 
 
 def _kind_label(kind: GroupKind) -> str:
@@ -59,8 +61,8 @@ def _kind_label(kind: GroupKind) -> str:
 
 
 def _manager_choices(exclude_id: int | None = None):
-    return [(0, "—")] + [(u.id, f"{u.name} <{u.email}>") for u in queries.managers(db())
-                         if u.id != exclude_id]
+    return as_choices([(0, "—")] + [(u.id, f"{u.name} <{u.email}>")
+                                     for u in queries.managers(db()) if u.id != exclude_id])
 
 
 # --- people ----------------------------------------------------------------------------

@@ -14,17 +14,23 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
 
 from app.accounts.models import GroupKind, Network, Role
 
 
+def as_choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices (tuples are deprecated in WTForms 3.3)."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 def role_choices():
-    return [(Role.EMPLOYEE.value, _l("Employee")), (Role.MANAGER.value, _l("Manager")),
-            (Role.CURATOR.value, _l("Curator")), (Role.ADMIN.value, _l("Admin"))]
+    return as_choices([(Role.EMPLOYEE.value, _l("Employee")), (Role.MANAGER.value, _l("Manager")),
+            (Role.CURATOR.value, _l("Curator")), (Role.ADMIN.value, _l("Admin"))])
 
 
-LANGUAGE_CHOICES = [("en", "English"), ("fr", "Français")]
+LANGUAGE_CHOICES = as_choices([("en", "English"), ("fr", "Français")])
 
 
 class LoginForm(FlaskForm):
@@ -67,8 +73,8 @@ class ProfileForm(FlaskForm):
 
 
 class SocialAccountForm(FlaskForm):
-    network = SelectField(_l("Network"), choices=[(n.value, n.value.capitalize() if n != Network.X
-                                                    else "X") for n in Network])
+    network = SelectField(_l("Network"), choices=as_choices(
+        (n.value, n.value.capitalize() if n != Network.X else "X") for n in Network))
     handle = StringField(_l("Handle or profile name"), validators=[DataRequired(),
                                                                    Length(max=200)])
     profile_url = StringField(_l("Profile link"), validators=[Optional(), Length(max=500)])
@@ -101,9 +107,9 @@ class PersonForm(FlaskForm):
 
 
 class GroupForm(FlaskForm):
-    kind = SelectField(_l("Kind"), choices=[(GroupKind.DEPARTMENT.value, _l("Department")),
-                                            (GroupKind.LOCATION.value, _l("Location")),
-                                            (GroupKind.TEAM.value, _l("Team"))])
+    kind = SelectField(_l("Kind"), choices=as_choices([
+        (GroupKind.DEPARTMENT.value, _l("Department")), (GroupKind.LOCATION.value, _l("Location")),
+        (GroupKind.TEAM.value, _l("Team"))]))
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
 
 

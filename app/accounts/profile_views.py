@@ -11,7 +11,13 @@ from flask_login import current_user, login_user
 
 from app.accounts import bp, services
 from app.accounts.export import export_user_data
-from app.accounts.forms import ChangePasswordForm, ConfirmForm, ProfileForm, SocialAccountForm
+from app.accounts.forms import (
+    ChangePasswordForm,
+    ConfirmForm,
+    ProfileForm,
+    SocialAccountForm,
+    as_choices,
+)
 from app.accounts.models import Network
 from app.accounts.queries import all_topics
 from app.accounts.settings import account_settings
@@ -25,8 +31,8 @@ _TIMEZONES = sorted(available_timezones())
 @bp.route("/profile", methods=["GET", "POST"])
 def profile():
     form = ProfileForm(obj=current_user)
-    form.timezone.choices = [(tz, tz) for tz in _TIMEZONES]
-    form.topic_ids.choices = [(t.id, t.name) for t in all_topics(db())]
+    form.timezone.choices = as_choices((tz, tz) for tz in _TIMEZONES)
+    form.topic_ids.choices = as_choices((t.id, t.name) for t in all_topics(db()))
     if not form.is_submitted():
         form.topic_ids.data = [t.id for t in current_user.topics]
     if form.validate_on_submit():

@@ -23,6 +23,10 @@ def mailer():
     return current_app.extensions["relais_mailer"]
 
 
+#: per-request caches that Flask-Login and Flask-Babel keep on ``g``
+REQUEST_SCOPED_G_KEYS = ("_login_user", "_flask_babel")
+
+
 def init_request_boundary(app: Flask) -> None:
     """One commit per request: commit if the response succeeded, roll back otherwise."""
 
@@ -46,6 +50,10 @@ def init_request_boundary(app: Flask) -> None:
         if session is not None:  # an error prevented after_request: never commit
             rollback(session)
             session.close()
+        # a request reuses an app context that is already pushed (tests, scripts): make
+        # sure the signed-in user and the locale of this request never leak to the next
+        for key in REQUEST_SCOPED_G_KEYS:
+            g.pop(key, None)
 
 
 def safe_next(target: str | None, default: str) -> str:

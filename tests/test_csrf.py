@@ -1,0 +1,35 @@
+"""Every state-changing route refuses a POST without the CSRF token; GET changes nothing."""
+
+from __future__ import annotations
+
+from app.accounts.models import Role
+from tests.test_authorization import _url_for_rule
+
+
+def test_every_post_route_requires_the_csrf_token(csrf_app, db):
+    from tests.conftest import Auth
+
+    client = csrf_app.test_client()
+    auth = Auth(client, db)
+    admin = auth.as_role(Role.ADMIN)
+    posts = [r for r in csrf_app.url_map.iter_rules() if "POST" in r.methods]
+    assert len(posts) > 20
+    for rule in posts:
+        auth.login(admin)
+        response = client.post(_url_for_rule(rule), data={"anything": "1"})
+        assert response.status_code == 400, f"POST {rule.rule} → {response.status_code}"
+
+
+def test_no_route_changes_state_on_get(app, db, auth):
+    """GET every route as an admin: the audit log (every change writes to it) stays empty."""
+    from sqlalchemy import func, select
+
+    from app.audit.models import AuditEvent
+
+    auth.as_role(Role.ADMIN)
+    before = db.scalar(select(func.count()).select_from(AuditEvent))
+    for rule in app.url_map.iter_rules():
+        if "GET" in rule.methods:
+            auth.client.get(_url_for_rule(rule))
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(AuditEvent)) == before

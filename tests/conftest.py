@@ -8,7 +8,9 @@ TEST_DATABASE_URL is set. RELAIS_REQUIRE_POSTGRES=1 / RELAIS_REQUIRE_BROWSER=1 (
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import threading
 from dataclasses import dataclass, field
 
@@ -37,13 +39,41 @@ def test_config(database_url: str, **overrides) -> dict:
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(request, tmp_path_factory):
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         if REQUIRE_POSTGRES:
             pytest.fail("RELAIS_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
         pytest.skip("PostgreSQL tests need TEST_DATABASE_URL")
-    return url
+    with private_postgres_database(url) as private_url:
+        yield private_url
+
+
+@contextlib.contextmanager
+def private_postgres_database(url: str):
+    """A database of this test run's own beside TEST_DATABASE_URL (so that two runs on
+    one server never drop each other's tables); the given database itself when the role
+    may not create databases."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_run_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception:  # no CREATEDB right: share the given database
+        admin.dispose()
+        yield url
+        return
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

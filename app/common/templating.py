@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 from app.common.markdown import render_markdown
@@ -19,6 +19,7 @@ def _when(value: datetime | None, fmt: str = "medium") -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["when"] = _when
     app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["number"] = lambda value: format_decimal(value or 0)
     app.jinja_env.globals["get_locale"] = get_locale
 
     @app.context_processor

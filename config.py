@@ -76,6 +76,14 @@ class Config:
     IMPORT_MAX_ROWS: int = 50_000
     #: rows handled per import step (each step is one transaction)
     IMPORT_STEP_ROWS: int = 2_000
+    #: server-side fetches of user-supplied URLs (app/common/fetcher.py): overall deadline,
+    #: largest body (after gzip decoding), redirects followed
+    FETCH_TIMEOUT_SECONDS: float = 10.0
+    FETCH_MAX_BYTES: int = 5 * 1024 * 1024
+    FETCH_MAX_REDIRECTS: int = 5
+    #: tests only, never read from the environment: lets the fetcher reach 127.0.0.0/8 and ::1
+    #: (a local test server); private ranges stay refused
+    FETCH_ALLOW_LOOPBACK: bool = False
     #: argon2 cost; tests lower it
     ARGON2_TIME_COST: int = 3
     ARGON2_MEMORY_COST: int = 65536
@@ -147,7 +155,8 @@ class Config:
 
         values = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "extra"}
         values["REMEMBER_COOKIE_DURATION"] = timedelta(days=self.REMEMBER_COOKIE_DURATION_DAYS)
-        values["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=self.PERMANENT_SESSION_LIFETIME_HOURS)
+        values["PERMANENT_SESSION_LIFETIME"] = timedelta(
+            hours=self.PERMANENT_SESSION_LIFETIME_HOURS)
         values["MAX_CONTENT_LENGTH"] = self.IMPORT_MAX_BYTES + 64 * 1024
         values["RATELIMIT_STORAGE_URI"] = self.REDIS_URL or "memory://"
         values.update(self.extra)

@@ -23,9 +23,14 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.config.update(config.as_flask_config() if isinstance(config, Config) else config)
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is required")
-    if not app.logger.handlers or not logging.getLogger().handlers:
+    if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
                                                        "%(message)s")
+    # our modules log as "app.*", children of Flask's "app" logger: let them reach the root
+    # handler once instead of twice through Flask's default handler as well
+    from flask.logging import default_handler
+
+    app.logger.removeHandler(default_handler)
 
     from app import db as database
     from app.common import authz, i18n, security, web

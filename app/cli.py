@@ -1,4 +1,4 @@
-"""Command line: flask --app wsgi db-upgrade | db-downgrade | create-admin | seed-demo."""
+"""Command line: flask --app wsgi db-upgrade | db-downgrade | create-admin | seed-demo | jobs."""
 
 from __future__ import annotations
 
@@ -27,6 +27,10 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 
 def init_app(app: Flask) -> None:
+    from app.jobs.cli import jobs_cli
+
+    app.cli.add_command(jobs_cli)
+
     @app.cli.command("db-upgrade")
     @click.argument("revision", default="head")
     def db_upgrade(revision):

@@ -97,11 +97,9 @@ def demo_password() -> str:
 
 def print_logins(password: str) -> None:
     click.echo("")
-    click.echo("  Relais demo logins (password for all: %s)" % password)
-    click.echo("    admin:    admin@%s" % DOMAIN)
-    click.echo("    curator:  curator@%s" % DOMAIN)
-    click.echo("    manager:  manager@%s" % DOMAIN)
-    click.echo("    employee: employee@%s" % DOMAIN)
+    click.echo(f"  Relais demo logins (password for all: {password})")
+    for role in ("admin", "curator", "manager", "employee"):
+        click.echo(f"    {role + ':':<9} {role}@{DOMAIN}")
     click.echo("")
 
 
@@ -181,19 +179,19 @@ def _seed_company(db: Session, rng: random.Random, password: str, people: int) -
                            lang="en" if i == 0 else None))
 
     extras = [{k: r.pop(k) for k in ("_dept", "_loc")} for r in rows]
-    ids = [uid for (uid,) in db.execute(insert(User).returning(User.id, sort_by_parameter_order=True),
-                                        rows)]
-    by_email = {r["email"]: uid for r, uid in zip(rows, ids)}
+    ids = [uid for (uid,) in db.execute(
+        insert(User).returning(User.id, sort_by_parameter_order=True), rows)]
+    by_email = {r["email"]: uid for r, uid in zip(rows, ids, strict=True)}
     head_of = {DEPARTMENTS[i]: by_email[h["email"]] for i, h in enumerate(heads)}
     ceo = by_email[f"admin@{DOMAIN}"]
     links, manager_updates, topic_links = [], [], []
     sub_managers: dict[str, list[int]] = {d: [] for d in DEPARTMENTS}
-    for r, extra, uid in zip(rows, extras, ids):
+    for r, extra, uid in zip(rows, extras, ids, strict=True):
         links.append({"user_id": uid, "group_id": departments[extra["_dept"]].id})
         links.append({"user_id": uid, "group_id": locations[extra["_loc"]].id})
         if r["role"] == Role.MANAGER and uid not in head_of.values():
             sub_managers[extra["_dept"]].append(uid)
-    for r, extra, uid in zip(rows, extras, ids):
+    for r, extra, uid in zip(rows, extras, ids, strict=True):
         if uid == ceo:
             continue
         if uid in head_of.values() or r["email"] == f"curator@{DOMAIN}":

@@ -5,3 +5,4 @@
 def import_all_models() -> None:
     import app.accounts.models  # noqa: F401
     import app.audit.models  # noqa: F401
+    import app.jobs.models  # noqa: F401

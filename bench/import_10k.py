@@ -57,7 +57,7 @@ def main() -> int:
     app = create_app(cfg)
     with app.app_context(), database.unit_of_work() as db:
         create_or_promote_admin(db, AccountSettings(argon2_time_cost=1, argon2_memory_cost=1024),
-                                email="admin@bench.example", password="bench password 123")
+                                email="admin@bench.example", password="bench password 123")  # noqa: S106
     client = app.test_client()
     client.post("/login", data={"email": "admin@bench.example", "password": "bench password 123"})
     data = make_csv(args.rows)

@@ -244,3 +244,32 @@ def csrf_app(database, database_url, mailer):
                                          RELAIS_MAILER=mailer, WTF_CSRF_ENABLED=True))
     with application.app_context():
         yield application
+
+
+# --- reporting: one line for the PostgreSQL half when it cannot run ----------------------
+
+_DESELECTED_POSTGRES: list = []
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without TEST_DATABASE_URL, drop the [postgresql] copies of the tests up front and
+    say so once at the end, rather than listing hundreds of identical skips."""
+    if os.environ.get("TEST_DATABASE_URL") or REQUIRE_POSTGRES:
+        return
+    keep = []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "postgresql" in (params.get("database_url"), params.get("empty_database_url")):
+            _DESELECTED_POSTGRES.append(item)
+        else:
+            keep.append(item)
+    if _DESELECTED_POSTGRES:
+        config.hook.pytest_deselected(items=_DESELECTED_POSTGRES)
+        items[:] = keep
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _DESELECTED_POSTGRES:
+        terminalreporter.write_line(
+            f"PostgreSQL: {len(_DESELECTED_POSTGRES)} tests not run (set TEST_DATABASE_URL="
+            "postgresql+psycopg://USER@HOST/DB to run them; CI does).", yellow=True)

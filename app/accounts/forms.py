@@ -20,6 +20,10 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange
 from app.accounts.models import GroupKind, Network, Role
 
 
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 def as_choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms choices (tuples are deprecated in WTForms 3.3)."""
     return [SelectChoice(value, label) for value, label in pairs]
@@ -34,13 +38,15 @@ LANGUAGE_CHOICES = as_choices([("en", "English"), ("fr", "Français")])
 
 
 class LoginForm(FlaskForm):
-    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    email = StringField(_l("Email"), filters=[_strip],
+                        validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=128)])
     remember = BooleanField(_l("Keep me signed in on this device"))
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = StringField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = StringField(_l("Email"), filters=[_strip],
+                        validators=[DataRequired(), Email(), Length(max=254)])
 
 
 class NewPasswordForm(FlaskForm):
@@ -60,7 +66,8 @@ class ChangePasswordForm(NewPasswordForm):
 
 class EnrolForm(FlaskForm):
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
-    email = StringField(_l("Work email"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = StringField(_l("Work email"), filters=[_strip],
+                        validators=[DataRequired(), Email(), Length(max=254)])
     message = TextAreaField(_l("Message for the administrators (optional)"),
                             validators=[Optional(), Length(max=1000)])
 
@@ -83,7 +90,8 @@ class SocialAccountForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
-    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    email = StringField(_l("Email"), filters=[_strip],
+                        validators=[DataRequired(), Length(max=254)])
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     role = SelectField(_l("Role"), choices=role_choices)
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
@@ -118,7 +126,8 @@ class TopicForm(FlaskForm):
 
 
 class DomainForm(FlaskForm):
-    domain = StringField(_l("Email domain"), validators=[DataRequired(), Length(max=253)])
+    domain = StringField(_l("Email domain"), filters=[_strip],
+                        validators=[DataRequired(), Length(max=253)])
 
 
 class PolicyForm(FlaskForm):
@@ -128,8 +137,8 @@ class PolicyForm(FlaskForm):
 
 
 class ImportUploadForm(FlaskForm):
-    file = FileField(_l("CSV file"), validators=[FileRequired(),
-                                                 FileAllowed(["csv", "txt"], _l("Upload a .csv file."))])
+    file = FileField(_l("CSV file"), validators=[
+        FileRequired(), FileAllowed(["csv", "txt"], _l("Upload a .csv file."))])
 
 
 class ImportConfirmForm(FlaskForm):

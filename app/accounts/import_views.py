@@ -11,6 +11,7 @@ from app.accounts.forms import ConfirmForm, ImportConfirmForm, ImportUploadForm
 from app.accounts.models import ImportBatch
 from app.accounts.settings import account_settings
 from app.common.errors import ServiceError
+from app.common.templating import format_size
 from app.common.web import current_actor, db, mailer, render_invalid
 
 
@@ -29,8 +30,8 @@ def admin_import():
         upload = form.file.data
         data = upload.read(current_app.config["IMPORT_MAX_BYTES"] + 1)
         if len(data) > current_app.config["IMPORT_MAX_BYTES"]:
-            form.file.errors.append(_("The file is larger than %(mb)d MB.",
-                                      mb=current_app.config["IMPORT_MAX_BYTES"] // 1_048_576))
+            form.file.errors.append(_("The file is larger than %(size)s.",
+                                      size=format_size(current_app.config["IMPORT_MAX_BYTES"])))
             return render_invalid("accounts/admin/import.html", form=form, recent=recent)
         try:
             batch = importer.create_batch(db(), current_actor(), upload.filename or "import.csv",

@@ -135,11 +135,43 @@ def parse(db: Session, data: bytes, *, max_rows: int) -> Preview:
                              "language": language, "department": row.get("department", "")[:120],
                              "location": row.get("location", "")[:120], "manager_email": manager,
                              "line": line_no})
-    # a manager row that failed validation cannot be the manager of a valid row
-    valid = {r["email"] for r in preview.rows} | known
+    # managers inside the file must not loop (a → b → a), as in the person form
+    managers_of = {r["email"]: r["manager_email"] for r in preview.rows}
+    looping: set[str] = set()
+    walked: dict[str, bool] = {}  # True while on the chain being walked
+    for start in managers_of:
+        chain, node = [], start
+        while node in managers_of and node not in walked:
+            walked[node] = True
+            chain.append(node)
+            node = managers_of[node]
+        if walked.get(node):  # came back onto this chain
+            looping.update(chain[chain.index(node):])
+        walked.update(dict.fromkeys(chain, False))
+    # a manager row that failed validation cannot be the manager of a valid row, nor can
+    # anyone further down that manager's chain
+    importable: dict[str, bool] = {}
+
+    def manager_imported(email: str) -> bool:
+        path, node = [], email
+        while node not in importable:
+            if node not in managers_of or node in looping:
+                importable[node] = node in known
+            elif not managers_of[node]:
+                importable[node] = True
+            else:
+                path.append(node)
+                node = managers_of[node]
+        for seen_email in path:
+            importable[seen_email] = importable[node]
+        return importable[node]
+
     kept = []
     for row in preview.rows:
-        if row["manager_email"] and row["manager_email"] not in valid:
+        if row["email"] in looping:
+            preview.errors.append({"line": row["line"], "email": row["email"], "errors": [
+                _("A person cannot report to themself or to their own reports.")]})
+        elif row["manager_email"] and not manager_imported(row["manager_email"]):
             preview.errors.append({"line": row["line"], "email": row["email"],
                                    "errors": [_("manager %(email)s is not imported",
                                                 email=row["manager_email"])]})
@@ -177,6 +209,9 @@ def confirm(db: Session, actor: Actor, batch: ImportBatch, *, send_invitations: 
 def cancel(db: Session, actor: Actor, batch: ImportBatch) -> None:
     if batch.status not in ("preview", "running"):
         raise ServiceError(_("This import is already finished."))
+    if batch.status == "running" and batch.processed:
+        # people already imported keep the managers the file gave them
+        _link_managers(db, batch, rows=batch.rows[:batch.processed])
     batch.status = "cancelled"
     batch.finished_at = utcnow()
     record(db, actor, "import.cancelled", target=batch, processed=batch.processed)
@@ -259,9 +294,9 @@ def _invite_created(db: Session, settings: AccountSettings, mailer: Mailer, acto
     send_after_commit(db, mailer, messages)
 
 
-def _link_managers(db: Session, batch: ImportBatch) -> None:
+def _link_managers(db: Session, batch: ImportBatch, rows: list[dict] | None = None) -> None:
     skipped = {e["email"] for e in batch.errors}  # includes rows refused during the steps
-    pairs = [(r["email"], r["manager_email"]) for r in batch.rows
+    pairs = [(r["email"], r["manager_email"]) for r in (batch.rows if rows is None else rows)
              if r["manager_email"] and r["email"] not in skipped]
     if not pairs:
         return

@@ -25,8 +25,8 @@ from app.accounts.models import (
     Network,
     Role,
     SocialAccount,
-    Topic,
     TokenPurpose,
+    Topic,
     User,
     UserStatus,
 )
@@ -192,10 +192,11 @@ def invite(db: Session, settings: AccountSettings, mailer: Mailer, actor: Actor,
             resend_invitation(db, settings, mailer, actor, existing)
             return existing
         raise ServiceError(_("%(email)s already has an account.", email=email), field="email")
+    manager = _check_manager(db, None, manager_id)
+    groups = _groups(db, group_ids)
     user = User(email=email, name=name[:200], role=role, status=UserStatus.INVITED,
-                language=language if language in ("en", "fr") else "en")
-    user.manager = _check_manager(db, None, manager_id)
-    user.groups = _groups(db, group_ids)
+                language=language if language in ("en", "fr") else "en", manager=manager,
+                groups=groups)
     db.add(user)
     db.flush()
     token = issue_token(db, user, TokenPurpose.INVITE, settings.invitation_ttl, actor.user_id)
@@ -503,17 +504,23 @@ def decide_enrolment(db: Session, settings: AccountSettings, mailer: Mailer, act
                      req: EnrolmentRequest, approve: bool) -> User | None:
     if req.status != EnrolmentStatus.PENDING:
         raise ServiceError(_("This request was already decided."))
-    req.decided_at = utcnow()
-    req.decided_by_id = actor.user_id
     if not approve:
+        req.decided_at = utcnow()
+        req.decided_by_id = actor.user_id
         req.status = EnrolmentStatus.REJECTED
         record(db, actor, "enrolment.rejected", target=req, email=req.email)
         send_after_commit(db, mailer, [emails.enrolment_rejected(mailer, req)])
         db.flush()
         return None
+    # invite first: if it is refused (the address got an account meanwhile), the request
+    # stays pending and nothing is recorded (the view commits the 303 that shows the error)
+    user = invite(db, settings, mailer, actor, email=req.email, name=req.name)
+    req.decided_at = utcnow()
+    req.decided_by_id = actor.user_id
     req.status = EnrolmentStatus.APPROVED
     record(db, actor, "enrolment.approved", target=req, email=req.email)
-    return invite(db, settings, mailer, actor, email=req.email, name=req.name)
+    db.flush()
+    return user
 
 
 def lock_active(user: User, now: datetime | None = None) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import refresh as refresh_locale
 from flask_login import current_user, login_user, logout_user
 
 from app.accounts import bp, policy, services
@@ -30,9 +31,12 @@ def _login_limit() -> str:
 def _start_session(user, remember: bool) -> None:
     # a brand-new session at sign-in: nothing from before survives (no session fixation)
     lang = session.get("lang")
+    forget = session.get("_remember") == "clear"  # set by a logout_user() just before
     session.clear()
     if lang:
         session["lang"] = lang
+    if forget:
+        session["_remember"] = "clear"  # still drop the previous person's remember cookie
     login_user(user, remember=remember)
     session.permanent = True
 
@@ -62,8 +66,10 @@ def logout():
     if not form.validate_on_submit():
         abort(400)
     services.record_logout(db(), current_user, current_actor())
-    logout_user()
+    # clear first: logout_user() leaves a marker in the session that makes Flask-Login
+    # delete the remember-me cookie; clearing after it would keep the person signed in
     session.clear()
+    logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("accounts.login"))
 
@@ -110,6 +116,12 @@ def accept_invitation(token: str):
     user = services.usable_token_user(db(), token, TokenPurpose.INVITE)
     if user is None:
         return render_template("accounts/token_invalid.html", invitation=True), 404
+    languages = current_app.config["LANGUAGES"]
+    if session.get("lang") not in languages and user.language in languages:
+        # the page speaks the language the invitation email was written in, until the
+        # visitor picks one with the language switch
+        session["lang"] = user.language
+        refresh_locale()
     form = AcceptInvitationForm()
     if request.method == "GET":
         form.name.data = user.name

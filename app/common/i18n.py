@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_login import current_user
 
 from app.extensions import babel
@@ -10,6 +10,8 @@ from app.extensions import babel
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI commands and jobs: no session, no browser
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.language in languages:
         return current_user.language
     chosen = session.get("lang")

@@ -17,6 +17,14 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "t
                       "td": {"align"}}
 
 
+def _only_absolute_http_urls(tag: str, attribute: str, value: str) -> str | None:
+    """Links and images must be absolute http(s) URLs: relative and protocol-relative
+    ("//host") ones are dropped too, so nothing points where the author did not write."""
+    if attribute in ("href", "src") and not value.lower().startswith(("http://", "https://")):
+        return None
+    return value
+
+
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     # "commonmark" with html off: raw HTML in the source is shown as text
@@ -32,5 +40,6 @@ def render_markdown(source: str | None) -> Markup:
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https"},
         link_rel="noopener noreferrer nofollow",
+        attribute_filter=_only_absolute_http_urls,
     )
-    return Markup(clean)
+    return Markup(clean)  # noqa: S704 - nh3 output above is sanitised

@@ -30,7 +30,8 @@ def init_security_headers(app: Flask) -> None:
         h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if app.config.get("HSTS"):
             h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if response.mimetype == "text/html":
-            # pages can carry personal data: never cache them in shared caches
+        if response.mimetype == "text/html" or h.get("Content-Disposition", "").startswith(
+                "attachment"):
+            # pages and downloads (data exports) can carry personal data: never cache them
             h.setdefault("Cache-Control", "no-store")
         return response

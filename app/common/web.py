@@ -58,7 +58,10 @@ def init_request_boundary(app: Flask) -> None:
 
 def safe_next(target: str | None, default: str) -> str:
     """Only same-site relative paths are followed after sign-in (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    # browsers drop tabs and newlines inside URLs ("/\t/evil" becomes "//evil"), and a
+    # newline cannot go into a Location header: refuse any control character
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)):
         return target
     return default
 

@@ -1,0 +1,141 @@
+"""Scheduled jobs: THE registry (DESIGN.md, "Scheduled jobs").
+
+Every job is declared once, in ``_declare()`` below (it fills ``REGISTRY``), with a stable
+id, a trigger and a misfire grace time. ``flask jobs run`` schedules them all in one
+process (APScheduler 3, BlockingScheduler); ``flask jobs run-once ID`` runs one now. Every
+run goes through ``app.jobs.runner.run_job``: its own unit of work, a JobRun record, a log
+line and, on PostgreSQL, an advisory lock.
+
+A job is a function ``func(session, ctx) -> dict | None``. It calls services, flushes and
+never commits (the runner commits once, or rolls back on error), and it is idempotent:
+running it twice gives the same state. The dict it returns is the run's summary.
+
+Adding a job: write ``app/<feature>/jobs.py``, then add one ``JobSpec`` to ``_declare()``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.base import BaseScheduler
+    from flask import Flask
+    from sqlalchemy.orm import Session
+
+    from app.db import Database
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a running job may need besides its session."""
+
+    job_id: str
+    #: the run's start time (aware UTC): use it as "now" so a run sees one instant
+    now: datetime
+    #: the Flask app; the job already runs inside ``app.app_context()`` (emails, settings)
+    app: Flask
+    database: Database
+    #: the JobRun row of this run
+    run_id: int | None = None
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("relais.jobs"))
+
+
+JobFunc = Callable[["Session", JobContext], "dict | None"]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    #: stable: JobRun history, watermarks and the PostgreSQL lock key derive from it
+    id: str
+    func: JobFunc
+    #: APScheduler trigger and its arguments, e.g. {"trigger": "interval", "minutes": 15}
+    #: or {"trigger": "cron", "hour": 3, "minute": 30} (UTC)
+    trigger: dict[str, Any]
+    #: a run that is late by more than this many seconds is skipped (one run when many
+    #: were missed: coalesce)
+    misfire_grace_time: int
+    description: str
+
+    def make_trigger(self):
+        """The APScheduler trigger object of this job, in UTC (for display and tests)."""
+        from apscheduler.triggers.cron import CronTrigger
+        from apscheduler.triggers.date import DateTrigger
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        kinds = {"cron": CronTrigger, "interval": IntervalTrigger, "date": DateTrigger}
+        args = {k: v for k, v in self.trigger.items() if k != "trigger"}
+        return kinds[self.trigger["trigger"]](**args, timezone="UTC")
+
+    def scheduler_options(self) -> dict[str, Any]:
+        """The keyword arguments of ``scheduler.add_job`` for this job (trigger included)."""
+        return {**self.trigger, "id": self.id, "name": self.id, "coalesce": True,
+                "max_instances": 1, "misfire_grace_time": self.misfire_grace_time,
+                "replace_existing": True}
+
+
+def _registry(*specs: JobSpec) -> dict[str, JobSpec]:
+    registry: dict[str, JobSpec] = {}
+    for spec in specs:
+        if spec.id in registry:
+            raise ValueError(f"job {spec.id!r} is declared twice")
+        registry[spec.id] = spec
+    return registry
+
+
+#: every job, by id; built on first use (see __getattr__)
+REGISTRY: dict[str, JobSpec]
+
+
+def _declare() -> dict[str, JobSpec]:
+    """THE list of jobs.
+
+    The job functions are imported here, when REGISTRY is first used, not when this package
+    is imported: a feature's jobs.py can then import ``app.jobs.watermark`` (which imports
+    this package first) without an import cycle.
+    """
+    from app.accounts.jobs import prune_account_data
+
+    return _registry(
+        JobSpec(
+            id="accounts.prune",
+            func=prune_account_data,
+            trigger={"trigger": "cron", "hour": 3, "minute": 30},
+            misfire_grace_time=6 * 3600,
+            description="Delete dead invitation/reset tokens and old CSV import batches "
+                        "(personal data) after their retention period.",
+        ),
+    )
+
+
+def _loaded_registry() -> dict[str, JobSpec]:
+    if "REGISTRY" not in globals():
+        globals()["REGISTRY"] = _declare()
+    return globals()["REGISTRY"]
+
+
+def __getattr__(name: str):
+    if name == "REGISTRY":  # first use: `from app.jobs import REGISTRY`, `app.jobs.REGISTRY`
+        return _loaded_registry()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def build_scheduler(app: Flask, scheduler_cls: type[BaseScheduler] | None = None,
+                    *, registry: dict[str, JobSpec] | None = None) -> BaseScheduler:
+    """A scheduler (not started) with every job of the registry, in UTC, in memory.
+
+    Each scheduled call is ``run_job(app, spec)``. MemoryJobStore: the registry is the
+    source of truth, so nothing needs to be stored between restarts. APScheduler itself
+    logs a run missed beyond its grace time (a WARNING).
+    """
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from app.jobs.runner import run_job
+
+    scheduler = (scheduler_cls or BlockingScheduler)(timezone="UTC")
+    for spec in (registry if registry is not None else _loaded_registry()).values():
+        scheduler.add_job(run_job, args=[app, spec], **spec.scheduler_options())
+    return scheduler

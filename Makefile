@@ -38,9 +38,11 @@ migrate: install
 seed: migrate
 	$(FLASK) seed-demo --if-empty
 
-## the embedded default: SQLite in instance/, demo company, emails in this console
+## the embedded default: SQLite in instance/, demo company, emails in this console, and
+## the job scheduler beside the web server (in production they are separate services)
 run: seed
-	@echo "Relais on http://127.0.0.1:$(PORT)"
+	@echo "Relais on http://127.0.0.1:$(PORT) (scheduler running beside it; Ctrl-C stops both)"
+	@$(FLASK) jobs run & jobs=$$!; trap 'kill $$jobs 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install-dev

@@ -105,6 +105,10 @@ class Config:
     BABEL_DEFAULT_LOCALE: str = "en"
     BABEL_DEFAULT_TIMEZONE: str = "UTC"
     PER_PAGE: int = 25
+    #: items on the employee's portal home at once ("less is more"); "Show more" adds as many
+    QUEUE_DAILY_CAP: int = 5
+    #: where uploaded content images are kept (default: instance/uploads/content)
+    CONTENT_UPLOAD_DIR: str = ""
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -135,6 +139,7 @@ class Config:
             MAIL_USE_SSL=_bool(env.get("MAIL_USE_SSL")),
             MAIL_FROM=env.get("MAIL_FROM", cls.MAIL_FROM),
             REDIS_URL=env.get("REDIS_URL", ""),
+            CONTENT_UPLOAD_DIR=env.get("CONTENT_UPLOAD_DIR", ""),
             LOGIN_RATE_LIMIT=env.get("LOGIN_RATE_LIMIT", cls.LOGIN_RATE_LIMIT),
             INVITATION_TTL_HOURS=_int(env.get("INVITATION_TTL_HOURS"), cls.INVITATION_TTL_HOURS),
             SESSION_COOKIE_SECURE=production or _bool(env.get("SESSION_COOKIE_SECURE")),

@@ -10,14 +10,14 @@ from pathlib import Path
 
 from flask import Flask
 
-from config import Config
+from config import INSTANCE_DIR, Config
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: Config | dict | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(ROOT / "templates"),
-                static_folder=str(ROOT / "static"), instance_path=str(ROOT / "instance"))
+                static_folder=str(ROOT / "static"), instance_path=str(INSTANCE_DIR))
     if config is None:
         config = Config.from_env()
     app.config.update(config.as_flask_config() if isinstance(config, Config) else config)
@@ -52,12 +52,14 @@ def create_app(config: Config | dict | None = None) -> Flask:
 
     from app.accounts import bp as accounts_bp
     from app.audit import bp as audit_bp
+    from app.content import bp as content_bp
     from app.health import bp as health_bp
     from app.portal import bp as portal_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(content_bp)
     app.register_blueprint(portal_bp)
 
     from app.common import errors_pages, templating

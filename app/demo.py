@@ -116,6 +116,8 @@ def seed(database: Database, *, if_empty: bool = False, people: int = 200) -> No
                                        "an empty database.")
         rng = random.Random(42)
         _seed_company(db, rng, password, people)
+        import app.content.demo  # noqa: F401 -- registers the content seeder
+
         for seeder in SEEDERS:
             seeder(db, rng)
     click.echo(f"Demo company created: {people} people.")

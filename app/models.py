@@ -5,4 +5,5 @@
 def import_all_models() -> None:
     import app.accounts.models  # noqa: F401
     import app.audit.models  # noqa: F401
+    import app.content.models  # noqa: F401
     import app.jobs.models  # noqa: F401

@@ -194,3 +194,18 @@ def test_format_size_reads_well_below_one_megabyte(app):
     with app.test_request_context():
         assert format_size(200 * 1024) == "200 KB"
         assert format_size(5 * 1024 * 1024) == "5 MB"
+
+
+def test_emails_render_outside_a_web_request(app, db):
+    """Regression: the template context read current_user, which is None in jobs/CLI."""
+    from flask import has_request_context
+
+    from app.content.emails import suggestion_outcome
+    from app.content.models import ContentItem
+    from tests.factories import UserFactory
+
+    assert not has_request_context()
+    user = UserFactory(language="fr")
+    item = ContentItem(title="Nos résultats", url="https://acme.example/r", slug="r")
+    email = suggestion_outcome(app.extensions["relais_mailer"], user, item, accepted=True)
+    assert "https://acme.example/r" in email.text and email.html

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import render_template
-from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app.accounts.models import EnrolmentRequest, User
-from app.common.mail import Email, Mailer
+from app.common.mail import Email, Mailer, render_email
 
 
 def _render(name: str, to: str, language: str, subject_fn, **context) -> Email:
-    with force_locale(language or "en"):
-        subject = subject_fn()
-        text = render_template(f"accounts/email/{name}.txt", **context)
-        html = render_template(f"accounts/email/{name}.html", subject=subject, **context)
-    return Email(to=to, subject=subject, text=text, html=html)
+    return render_email(f"accounts/email/{name}", to, language, subject_fn, **context)
 
 
 def _hours(ttl: timedelta) -> int:

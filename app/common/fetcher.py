@@ -162,18 +162,31 @@ class FetchResult:
         return 200 <= self.status < 300
 
 
+#: the only request headers a caller may add (conditional GET: RSS polling)
+CONDITIONAL_HEADERS = frozenset({"if-none-match", "if-modified-since"})
+
+
 def fetch(url: str, *, policy: FetchPolicy | None = None, accept: str = "*/*",
-          method: str = "GET") -> FetchResult:
-    """Fetch ``url`` following redirects, or raise a ``FetchError``. Any status is returned."""
+          method: str = "GET", conditional: Mapping[str, str] | None = None) -> FetchResult:
+    """Fetch ``url`` following redirects, or raise a ``FetchError``. Any status is returned.
+
+    ``conditional``: ``If-None-Match`` / ``If-Modified-Since`` values to send (a 304 is
+    returned like any status); empty values are left out, other headers are refused.
+    """
     policy = policy or FetchPolicy()
     method = method.upper()
     if method not in ("GET", "HEAD"):
         raise ValueError("the fetcher only sends GET and HEAD requests")
+    extra = {name: value.strip() for name, value in (conditional or {}).items()
+             if value and value.strip()}
+    if any(name.lower() not in CONDITIONAL_HEADERS for name in extra) or any(
+            ord(c) < 0x20 or ord(c) == 0x7F for value in extra.values() for c in value):
+        raise ValueError("only If-None-Match and If-Modified-Since, without control characters")
     deadline = time.monotonic() + policy.timeout
     current = url
     for _hop in range(policy.max_redirects + 1):
         response = _exchange(current, method=method, accept=accept, policy=policy,
-                             deadline=deadline)
+                             deadline=deadline, extra=extra)
         if response.location is None:
             return FetchResult(url=url, final_url=current, status=response.status,
                                headers=response.headers, content=response.content,
@@ -197,7 +210,7 @@ class _Response:
 
 
 def _exchange(url: str, *, method: str, accept: str, policy: FetchPolicy,
-              deadline: float) -> _Response:
+              deadline: float, extra: Mapping[str, str] | None = None) -> _Response:
     scheme, host, port, target = _parse(url)
     addresses = _resolve(host, port, policy)
     if time.monotonic() >= deadline:
@@ -208,7 +221,7 @@ def _exchange(url: str, *, method: str, accept: str, policy: FetchPolicy,
     try:
         conn.request(method, target, headers={
             "User-Agent": policy.user_agent, "Accept": accept,
-            "Accept-Encoding": "gzip", "Connection": "close"})
+            "Accept-Encoding": "gzip", "Connection": "close", **(extra or {})})
         resp = conn.getresponse()
         headers = Headers(resp.getheaders())
         location = headers.get("Location") if resp.status in REDIRECT_STATUSES else None

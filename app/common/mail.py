@@ -82,6 +82,19 @@ class Mailer:
                 smtp.send_message(self._message(email))
 
 
+def render_email(template: str, to: str, language: str, subject_fn, **context) -> Email:
+    """``template``.txt and .html rendered in ``language``; ``subject_fn`` is called in
+    that language too (needs an app context: web requests, CLI and jobs all have one)."""
+    from flask import render_template
+    from flask_babel import force_locale
+
+    with force_locale(language or "en"):
+        subject = str(subject_fn())
+        text = render_template(f"{template}.txt", **context)
+        html = render_template(f"{template}.html", subject=subject, **context)
+    return Email(to=to, subject=subject, text=text, html=html)
+
+
 def send_after_commit(session: Session, mailer: Mailer, emails: list[Email]) -> None:
     if emails:
         after_commit(session, lambda: mailer.send(list(emails)))

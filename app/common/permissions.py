@@ -81,6 +81,33 @@ ROUTES: dict[str, Access] = {
     "accounts.admin_enrolment_decide": ADMIN,
     "accounts.admin_policy": ADMIN,
     "audit.admin_log": ADMIN,
+    # content: curator pages (app/content/curator_views.py)
+    "content.curator_items": CURATOR,
+    "content.curator_bulk": CURATOR,
+    "content.curator_review": CURATOR,
+    "content.curator_new": CURATOR,
+    "content.curator_edit": CURATOR,
+    "content.curator_preview": CURATOR,
+    "content.curator_item": CURATOR,
+    "content.curator_transition": CURATOR,
+    #: uploaded content images: employees see them in their queue
+    "content.uploaded_image": EMPLOYEE,
+    # content: sources and inbox (app/content/source_views.py)
+    "content.sources": CURATOR,
+    "content.source_new": CURATOR,
+    "content.source_edit": CURATOR,
+    "content.source_check": CURATOR,
+    "content.source_active": CURATOR,
+    "content.source_delete": CURATOR,
+    "content.inbox": CURATOR,
+    "content.inbox_make_draft": CURATOR,
+    "content.inbox_dismiss": CURATOR,
+    "content.inbox_dismiss_all": CURATOR,
+    # content: the employee's queue and suggestions (app/content/queue_views.py)
+    "content.queue_more": EMPLOYEE,
+    "content.queue_dismiss": EMPLOYEE,
+    "content.queue_undismiss": EMPLOYEE,
+    "content.suggest": EMPLOYEE,
 }
 
 

@@ -32,6 +32,8 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _globals():
-        role = current_user.role.value if current_user.is_authenticated else None
+        # outside a request (emails from jobs and the CLI) there is no current user
+        signed_in = getattr(current_user, "is_authenticated", False)
+        role = current_user.role.value if signed_in else None
         return {"app_version": __version__, "current_role": role,
                 "languages": app.config["LANGUAGES"]}

@@ -98,6 +98,7 @@ def _declare() -> dict[str, JobSpec]:
     this package first) without an import cycle.
     """
     from app.accounts.jobs import prune_account_data
+    from app.content.jobs import expire_items, poll_sources, publish_scheduled
 
     return _registry(
         JobSpec(
@@ -107,6 +108,28 @@ def _declare() -> dict[str, JobSpec]:
             misfire_grace_time=6 * 3600,
             description="Delete dead invitation/reset tokens and old CSV import batches "
                         "(personal data) after their retention period.",
+        ),
+        JobSpec(
+            id="content.publish_scheduled",
+            func=publish_scheduled,
+            trigger={"trigger": "interval", "minutes": 1},
+            misfire_grace_time=5 * 60,
+            description="Publish scheduled content items whose publication time has come.",
+        ),
+        JobSpec(
+            id="content.expire",
+            func=expire_items,
+            trigger={"trigger": "interval", "minutes": 5},
+            misfire_grace_time=15 * 60,
+            description="Expire published content items past their expiry time.",
+        ),
+        JobSpec(
+            id="content.poll_sources",
+            func=poll_sources,
+            trigger={"trigger": "interval", "minutes": 15},
+            misfire_grace_time=30 * 60,
+            description="Poll the active RSS/Atom sources; new entries land in the curation "
+                        "inbox.",
         ),
     )
 

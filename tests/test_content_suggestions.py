@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from markupsafe import escape
-
 import re
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from app.accounts.models import Role

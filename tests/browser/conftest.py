@@ -5,6 +5,9 @@
   tests are skipped, or fail when RELAIS_REQUIRE_BROWSER=1.
 * ``live_server``: a fresh SQLite file, the app with CSRF on, mail to the session's local
   SMTP server, an admin with a known password and a published policy, served by werkzeug.
+  A test module overrides ``live_server_config`` to change the app's configuration (e.g.
+  ``FETCH_ALLOW_LOOPBACK``); ``live_server.add_group``/``add_user`` write people straight
+  into its database.
 * ``open_tab``: a new browser context (fresh cookies) and page that records console
   messages, page errors and failed sub-resources, so tests can assert the CSP blocked
   nothing.
@@ -40,6 +43,8 @@ DESKTOP = {"width": 1280, "height": 900}
 ADMIN_EMAIL = "admin@acme.example"
 ADMIN_NAME = "Alex Admin"
 ADMIN_PASSWORD = "correct horse battery staple"
+#: the password of the people made with ``LiveServer.add_user``
+USER_PASSWORD = "a long enough passphrase"
 POLICY_TITLE = "Acme social-media policy"
 POLICY_MD = ("## Be yourself\n\n- Share only what you find worth sharing.\n"
              "- **Nobody has to share.**\n")
@@ -113,6 +118,7 @@ class BrowserTab:
 
     def assert_clean(self) -> None:
         """The CSP blocked nothing, no script failed, every CSS/JS file loaded."""
+        self.page.wait_for_load_state("load")  # a page just navigated to is done loading
         assert not self.csp_messages(), f"CSP violations: {self.csp_messages()}"
         assert not self.console_errors(), f"console errors: {self.console_errors()}"
         assert not self.page_errors, f"JavaScript errors: {self.page_errors}"
@@ -120,6 +126,7 @@ class BrowserTab:
 
     def assert_styled(self) -> None:
         """Bootstrap's CSS and JS, htmx and the app's script are loaded and applied."""
+        self.page.wait_for_load_state("load")  # the scripts at the end of <body> have run
         state = self.page.evaluate("""() => ({
             bootstrap: typeof window.bootstrap !== 'undefined'
                        && typeof window.bootstrap.Collapse === 'function',
@@ -233,9 +240,46 @@ class LiveServer:
         assert found, f"no invitation link to {self.url} in:\n{text}"
         return message, found[0]
 
+    def add_group(self, name: str, kind: str = "department") -> int:
+        """A group (a department by default) in the live database; its id."""
+        from app.accounts.models import Group, GroupKind
+
+        with self.app.app_context(), self.database.unit_of_work() as db:
+            group = Group(name=name, kind=GroupKind(kind))
+            db.add(group)
+            db.flush()
+            return group.id
+
+    def add_user(self, email: str, name: str, *, role: str = "employee",
+                 groups: tuple[int, ...] = (), timezone: str = "UTC",
+                 language: str = "en") -> int:
+        """An active person (password ``USER_PASSWORD``, policy not accepted yet) in the
+        live database, member of the groups with the ids ``groups``; their id."""
+        from sqlalchemy import select
+
+        from app.accounts.models import Group, Role, User, UserStatus
+        from app.accounts.passwords import hash_password
+
+        with self.app.app_context(), self.database.unit_of_work() as db:
+            user = User(email=email, name=name, role=Role(role), status=UserStatus.ACTIVE,
+                        language=language, timezone=timezone,
+                        password_hash=hash_password(USER_PASSWORD, time_cost=1,
+                                                    memory_cost=1024))
+            if groups:
+                user.groups = list(db.scalars(select(Group).where(Group.id.in_(groups))))
+            db.add(user)
+            db.flush()
+            return user.id
+
 
 @pytest.fixture
-def live_server(tmp_path, smtp_server, compiled_translations):
+def live_server_config() -> dict:
+    """Configuration overrides for ``live_server``: redefine this fixture in a module."""
+    return {}
+
+
+@pytest.fixture
+def live_server(tmp_path, smtp_server, compiled_translations, live_server_config):
     from werkzeug.serving import make_server
 
     from app import create_app
@@ -258,8 +302,9 @@ def live_server(tmp_path, smtp_server, compiled_translations):
     base_url = f"http://127.0.0.1:{port}"
     mailer = Mailer(server="127.0.0.1", port=smtp_port, base_url=base_url,
                     sender="Relais <relais@acme.example>", timeout=5)
-    app = create_app(test_config(url, WTF_CSRF_ENABLED=True, BASE_URL=base_url,
-                                 RELAIS_DATABASE=database, RELAIS_MAILER=mailer))
+    app = create_app(test_config(url, **{"WTF_CSRF_ENABLED": True, "BASE_URL": base_url,
+                                         "RELAIS_DATABASE": database, "RELAIS_MAILER": mailer,
+                                         **live_server_config}))
     with app.app_context(), database.unit_of_work() as db:
         create_or_promote_admin(db, AccountSettings(argon2_time_cost=1, argon2_memory_cost=1024),
                                 email=ADMIN_EMAIL, password=ADMIN_PASSWORD, name=ADMIN_NAME)

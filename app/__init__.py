@@ -55,12 +55,14 @@ def create_app(config: Config | dict | None = None) -> Flask:
     from app.content import bp as content_bp
     from app.health import bp as health_bp
     from app.portal import bp as portal_bp
+    from app.sharing import bp as sharing_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(content_bp)
     app.register_blueprint(portal_bp)
+    app.register_blueprint(sharing_bp)
 
     from app.common import errors_pages, templating
 

@@ -7,3 +7,4 @@ def import_all_models() -> None:
     import app.audit.models  # noqa: F401
     import app.content.models  # noqa: F401
     import app.jobs.models  # noqa: F401
+    import app.sharing.models  # noqa: F401

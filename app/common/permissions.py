@@ -108,6 +108,10 @@ ROUTES: dict[str, Access] = {
     "content.queue_dismiss": EMPLOYEE,
     "content.queue_undismiss": EMPLOYEE,
     "content.suggest": EMPLOYEE,
+    # sharing: share flow and my shares (app/sharing/views.py)
+    # sharing: the redirector /r/<code> (app/sharing/redirect.py)
+    # sharing: conversions webhook and engagement import (app/sharing/conversions.py …)
+    # sharing: connectors (app/sharing/connectors/)
 }
 
 

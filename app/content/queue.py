@@ -3,8 +3,8 @@ in what order; plus the read-only list of their own suggestions.
 
 Eligibility (all in SQL): published, not expired (``expire_at`` empty or in the future),
 targeted to the person (no groups, or one of their groups; no target languages, or
-their language among them), and not already handled by them (dismissed — and, once the
-sharing issue lands, shared: see ``_already_handled_by``).
+their language among them), and not already handled by them (dismissed or already
+shared: see ``_already_handled_by``).
 
 Ranking (in Python): the newest ``CANDIDATE_LIMIT`` eligible items are fetched in ONE
 SELECT together with the two numbers the score needs that live in other tables (how
@@ -97,12 +97,12 @@ class QueuePage:
 
 
 def _already_handled_by(user: User) -> Select:
-    """Item ids this person has taken out of their queue.
+    """Item ids this person has taken out of their queue: dismissed, or already shared (an
+    item shared once leaves the queue like a dismissed one)."""
+    from app.sharing.services import shared_item_ids_subquery
 
-    The sharing issue adds the items they already shared here (a UNION with the shares'
-    item ids): an item shared once leaves the queue like a dismissed one.
-    """
-    return select(Dismissal.item_id).where(Dismissal.user_id == user.id)
+    return select(Dismissal.item_id).where(Dismissal.user_id == user.id).union(
+        shared_item_ids_subquery(user.id))
 
 
 def _targeted_to(user: User):

@@ -1,0 +1,3 @@
+"""Share pages: share an item, my shares (being written)."""
+
+from app.sharing import bp  # noqa: F401

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -32,22 +32,11 @@ from app.accounts.models import (
 from app.accounts.settings import account_settings
 from app.common.csvutil import csv_text
 from app.common.errors import ServiceError
+from app.common.forms import require_post_form
 from app.common.markdown import render_markdown
 from app.common.pagination import paginate
-from app.common.web import current_actor, db, mailer, render_invalid
+from app.common.web import current_actor, db, get_or_404, mailer, render_invalid
 from app.db import utcnow
-
-
-def _get_or_404(model, object_id: int):
-    obj = db().get(model, object_id)
-    if obj is None:
-        abort(404)
-    return obj
-
-
-def _require_post_form() -> None:
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
 
 
 def _group_choices():
@@ -102,7 +91,7 @@ def admin_people_export():
 
 @bp.route("/admin/people/<int:user_id>", methods=["GET", "POST"])
 def admin_person(user_id: int):
-    person = _get_or_404(User, user_id)
+    person = get_or_404(User, user_id)
     form = PersonForm(obj=person)
     form.manager_id.choices = _manager_choices(exclude_id=person.id)
     form.group_ids.choices = _group_choices()
@@ -130,8 +119,8 @@ def admin_person(user_id: int):
 
 @bp.post("/admin/people/<int:user_id>/status")
 def admin_person_status(user_id: int):
-    person = _get_or_404(User, user_id)
-    _require_post_form()
+    person = get_or_404(User, user_id)
+    require_post_form()
     active = request.form.get("active") == "1"
     try:
         services.set_active(db(), current_actor(), person, active)
@@ -146,8 +135,8 @@ def admin_person_status(user_id: int):
 
 @bp.post("/admin/people/<int:user_id>/erase")
 def admin_person_erase(user_id: int):
-    person = _get_or_404(User, user_id)
-    _require_post_form()
+    person = get_or_404(User, user_id)
+    require_post_form()
     if request.form.get("confirm_email", "").strip().lower() != person.email:
         flash(_("Type the person's email address to confirm the erasure."), "danger")
         return redirect(url_for("accounts.admin_person", user_id=person.id)), 303
@@ -214,8 +203,8 @@ def admin_invitations():
 
 @bp.post("/admin/invitations/<int:user_id>/resend")
 def admin_invitation_resend(user_id: int):
-    person = _get_or_404(User, user_id)
-    _require_post_form()
+    person = get_or_404(User, user_id)
+    require_post_form()
     try:
         services.resend_invitation(db(), account_settings(), mailer(), current_actor(), person)
     except ServiceError as exc:
@@ -227,8 +216,8 @@ def admin_invitation_resend(user_id: int):
 
 @bp.post("/admin/invitations/<int:user_id>/revoke")
 def admin_invitation_revoke(user_id: int):
-    person = _get_or_404(User, user_id)
-    _require_post_form()
+    person = get_or_404(User, user_id)
+    require_post_form()
     try:
         services.revoke_invitation(db(), current_actor(), person)
     except ServiceError as exc:
@@ -263,8 +252,8 @@ def admin_groups():
 
 @bp.post("/admin/groups/<int:group_id>/delete")
 def admin_group_delete(group_id: int):
-    group = _get_or_404(Group, group_id)
-    _require_post_form()
+    group = get_or_404(Group, group_id)
+    require_post_form()
     services.delete_group(db(), current_actor(), group)
     flash(_("Group deleted."), "success")
     return redirect(url_for("accounts.admin_groups"))
@@ -289,8 +278,8 @@ def admin_topics():
 
 @bp.post("/admin/topics/<int:topic_id>/delete")
 def admin_topic_delete(topic_id: int):
-    topic = _get_or_404(Topic, topic_id)
-    _require_post_form()
+    topic = get_or_404(Topic, topic_id)
+    require_post_form()
     services.delete_topic(db(), current_actor(), topic)
     flash(_("Topic deleted."), "success")
     return redirect(url_for("accounts.admin_topics"))
@@ -315,8 +304,8 @@ def admin_domains():
 
 @bp.post("/admin/domains/<int:domain_id>/delete")
 def admin_domain_delete(domain_id: int):
-    row = _get_or_404(AllowedDomain, domain_id)
-    _require_post_form()
+    row = get_or_404(AllowedDomain, domain_id)
+    require_post_form()
     services.remove_domain(db(), current_actor(), row)
     flash(_("Domain removed."), "success")
     return redirect(url_for("accounts.admin_domains"))
@@ -337,8 +326,8 @@ def admin_enrolments():
 
 @bp.post("/admin/enrolments/<int:request_id>")
 def admin_enrolment_decide(request_id: int):
-    req = _get_or_404(EnrolmentRequest, request_id)
-    _require_post_form()
+    req = get_or_404(EnrolmentRequest, request_id)
+    require_post_form()
     approve = request.form.get("decision") == "approve"
     try:
         services.decide_enrolment(db(), account_settings(), mailer(), current_actor(), req,

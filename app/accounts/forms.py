@@ -18,6 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
 
 from app.accounts.models import GroupKind, Network, Role
+from app.common.forms import ConfirmForm  # noqa: F401 - re-exported for the account views
 
 
 def _strip(value):
@@ -144,7 +145,3 @@ class ImportUploadForm(FlaskForm):
 class ImportConfirmForm(FlaskForm):
     send_invitations = BooleanField(_l("Send invitation emails to the imported people"),
                                     default=True)
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: a POST button protected by the CSRF token."""

@@ -71,3 +71,13 @@ def render_invalid(template: str, **context):
     from flask import render_template
 
     return render_template(template, **context), 422
+
+
+def get_or_404(model, object_id: int):
+    """The row of ``model`` with this primary key, or a 404 page."""
+    from flask import abort
+
+    obj = db().get(model, object_id)
+    if obj is None:
+        abort(404)
+    return obj

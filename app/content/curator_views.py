@@ -55,10 +55,6 @@ def _item_or_404(item_id: int) -> ContentItem:
     return item
 
 
-def _require_post_form() -> None:
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-
 
 def _tz() -> str:
     return current_user.timezone or "UTC"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -15,8 +15,9 @@ from wtforms.validators import DataRequired, Length
 from app.accounts.forms import LANGUAGE_CHOICES, ConfirmForm
 from app.common.errors import ServiceError
 from app.common.fetcher import FetchPolicy
+from app.common.forms import require_post_form
 from app.common.pagination import paginate
-from app.common.web import current_actor, db, render_invalid
+from app.common.web import current_actor, db, get_or_404, render_invalid
 from app.content import bp, feeds
 from app.content.models import InboxEntry, Source
 
@@ -36,16 +37,6 @@ class SourceForm(FlaskForm):
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _get_or_404(model, object_id: int):
-    obj = db().get(model, object_id)
-    if obj is None:
-        abort(404)
-    return obj
-
-
-def _require_post_form() -> None:
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
 
 
 def _policy() -> FetchPolicy:
@@ -140,7 +131,7 @@ def source_new():
 
 @bp.route("/curate/sources/<int:source_id>", methods=["GET", "POST"])
 def source_edit(source_id: int):
-    source = _get_or_404(Source, source_id)
+    source = get_or_404(Source, source_id)
     form = SourceForm(obj=source)
     context = dict(form=form, source=source, action_form=ConfirmForm(),
                    status_text=status_text)
@@ -161,16 +152,16 @@ def source_edit(source_id: int):
 
 @bp.post("/curate/sources/<int:source_id>/check")
 def source_check(source_id: int):
-    source = _get_or_404(Source, source_id)
-    _require_post_form()
+    source = get_or_404(Source, source_id)
+    require_post_form()
     _flash_poll(source, feeds.poll_source(db(), source, policy=_policy()))
     return redirect(url_for("content.sources"))
 
 
 @bp.post("/curate/sources/<int:source_id>/active")
 def source_active(source_id: int):
-    source = _get_or_404(Source, source_id)
-    _require_post_form()
+    source = get_or_404(Source, source_id)
+    require_post_form()
     active = request.form.get("active") == "1"
     feeds.set_source_active(db(), current_actor(), source, active)
     flash(_("%(name)s is polled again.", name=source.name) if active
@@ -180,8 +171,8 @@ def source_active(source_id: int):
 
 @bp.post("/curate/sources/<int:source_id>/delete")
 def source_delete(source_id: int):
-    source = _get_or_404(Source, source_id)
-    _require_post_form()
+    source = get_or_404(Source, source_id)
+    require_post_form()
     feeds.delete_source(db(), current_actor(), source)
     flash(_("Source deleted."), "success")
     return redirect(url_for("content.sources"))
@@ -189,8 +180,8 @@ def source_delete(source_id: int):
 
 @bp.post("/curate/sources/<int:source_id>/dismiss-all")
 def inbox_dismiss_all(source_id: int):
-    source = _get_or_404(Source, source_id)
-    _require_post_form()
+    source = get_or_404(Source, source_id)
+    require_post_form()
     count = feeds.dismiss_all(db(), current_actor(), source)
     flash(_("%(n)d entries dismissed.", n=count), "success")
     return redirect(url_for("content.inbox"))
@@ -213,8 +204,8 @@ def inbox():
 
 @bp.post("/curate/inbox/<int:entry_id>/draft")
 def inbox_make_draft(entry_id: int):
-    entry = _get_or_404(InboxEntry, entry_id)
-    _require_post_form()
+    entry = get_or_404(InboxEntry, entry_id)
+    require_post_form()
     try:
         item = feeds.make_draft(db(), current_actor(), entry)
     except ServiceError as exc:
@@ -226,8 +217,8 @@ def inbox_make_draft(entry_id: int):
 
 @bp.post("/curate/inbox/<int:entry_id>/dismiss")
 def inbox_dismiss(entry_id: int):
-    entry = _get_or_404(InboxEntry, entry_id)
-    _require_post_form()
+    entry = get_or_404(InboxEntry, entry_id)
+    require_post_form()
     source_id = entry.source_id
     feeds.dismiss_entry(db(), entry)
     flash(_("Entry dismissed."), "success")

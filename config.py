@@ -31,6 +31,17 @@ def _int(value: str | None, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def _fernet_key(value: str) -> bool:
+    """A Fernet key: 32 bytes, URL-safe base64."""
+    import base64
+    import binascii
+
+    try:
+        return len(base64.urlsafe_b64decode(value.encode())) == 32
+    except (binascii.Error, ValueError):
+        return False
+
+
 def _dev_secret_key() -> str:
     """A per-checkout random key kept in instance/, so dev sessions survive restarts."""
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
@@ -109,6 +120,25 @@ class Config:
     QUEUE_DAILY_CAP: int = 5
     #: where uploaded content images are kept (default: instance/uploads/content)
     CONTENT_UPLOAD_DIR: str = ""
+    #: shared secret of the signed conversions webhook (POST /api/v1/conversions);
+    #: empty: the webhook is disabled and answers 503
+    CONVERSION_WEBHOOK_SECRET: str = ""
+    #: largest accepted gap between a webhook's X-Relais-Timestamp and our clock
+    CONVERSION_MAX_SKEW_SECONDS: int = 300
+    #: connectors (app/sharing/connectors/): the key that encrypts the connected accounts'
+    #: OAuth tokens at rest (a Fernet key); required in production; in development it is
+    #: derived from SECRET_KEY. Changing it means everybody connects their accounts again.
+    TOKEN_ENCRYPTION_KEY: str = ""
+    #: LinkedIn app (empty client id: LinkedIn posting is hidden); base URLs for tests
+    LINKEDIN_CLIENT_ID: str = ""
+    LINKEDIN_CLIENT_SECRET: str = ""
+    LINKEDIN_AUTH_BASE: str = "https://www.linkedin.com"
+    LINKEDIN_API_BASE: str = "https://api.linkedin.com"
+    #: X app, OAuth 2.0 confidential client (empty client id: X posting is hidden)
+    X_CLIENT_ID: str = ""
+    X_CLIENT_SECRET: str = ""
+    X_AUTH_BASE: str = "https://x.com"
+    X_API_BASE: str = "https://api.x.com"
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -140,6 +170,18 @@ class Config:
             MAIL_FROM=env.get("MAIL_FROM", cls.MAIL_FROM),
             REDIS_URL=env.get("REDIS_URL", ""),
             CONTENT_UPLOAD_DIR=env.get("CONTENT_UPLOAD_DIR", ""),
+            CONVERSION_WEBHOOK_SECRET=env.get("CONVERSION_WEBHOOK_SECRET", ""),
+            CONVERSION_MAX_SKEW_SECONDS=_int(env.get("CONVERSION_MAX_SKEW_SECONDS"),
+                                             cls.CONVERSION_MAX_SKEW_SECONDS),
+            TOKEN_ENCRYPTION_KEY=env.get("TOKEN_ENCRYPTION_KEY", "").strip(),
+            LINKEDIN_CLIENT_ID=env.get("LINKEDIN_CLIENT_ID", ""),
+            LINKEDIN_CLIENT_SECRET=env.get("LINKEDIN_CLIENT_SECRET", ""),
+            LINKEDIN_AUTH_BASE=env.get("LINKEDIN_AUTH_BASE", cls.LINKEDIN_AUTH_BASE).rstrip("/"),
+            LINKEDIN_API_BASE=env.get("LINKEDIN_API_BASE", cls.LINKEDIN_API_BASE).rstrip("/"),
+            X_CLIENT_ID=env.get("X_CLIENT_ID", ""),
+            X_CLIENT_SECRET=env.get("X_CLIENT_SECRET", ""),
+            X_AUTH_BASE=env.get("X_AUTH_BASE", cls.X_AUTH_BASE).rstrip("/"),
+            X_API_BASE=env.get("X_API_BASE", cls.X_API_BASE).rstrip("/"),
             LOGIN_RATE_LIMIT=env.get("LOGIN_RATE_LIMIT", cls.LOGIN_RATE_LIMIT),
             INVITATION_TTL_HOURS=_int(env.get("INVITATION_TTL_HOURS"), cls.INVITATION_TTL_HOURS),
             SESSION_COOKIE_SECURE=production or _bool(env.get("SESSION_COOKIE_SECURE")),
@@ -153,6 +195,12 @@ class Config:
                 raise ConfigError("FLASK_DEBUG must be off in production")
             if not cfg.BASE_URL.startswith("https://"):
                 raise ConfigError("BASE_URL must be an https:// URL in production")
+            if (cfg.LINKEDIN_CLIENT_ID or cfg.X_CLIENT_ID) and not cfg.TOKEN_ENCRYPTION_KEY:
+                raise ConfigError("TOKEN_ENCRYPTION_KEY must be set in production when a "
+                                  "connector (LINKEDIN_CLIENT_ID, X_CLIENT_ID) is configured")
+        if cfg.TOKEN_ENCRYPTION_KEY and not _fernet_key(cfg.TOKEN_ENCRYPTION_KEY):
+            raise ConfigError("TOKEN_ENCRYPTION_KEY must be a Fernet key: 32 bytes in URL-safe "
+                              "base64 (44 characters)")
         return cfg
 
     def as_flask_config(self) -> dict:

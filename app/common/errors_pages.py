@@ -24,9 +24,15 @@ def _render(code: int, message: str | None = None):
     return render_template("errors/error.html", code=code, message=message), code
 
 
+def _own_response(exc):
+    """An error that carries its own answer (a rate limit's ``on_breach`` response, e.g. the
+    problem+json body of the conversions webhook) keeps it."""
+    return getattr(exc, "response", None)
+
+
 def init_app(app: Flask) -> None:
     for code in MESSAGES:
-        app.register_error_handler(code, lambda exc, code=code: _render(code))
+        app.register_error_handler(code, lambda exc, code=code: _own_response(exc) or _render(code))
 
     @app.errorhandler(CSRFError)
     def _csrf(exc):

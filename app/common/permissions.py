@@ -109,9 +109,21 @@ ROUTES: dict[str, Access] = {
     "content.queue_undismiss": EMPLOYEE,
     "content.suggest": EMPLOYEE,
     # sharing: share flow and my shares (app/sharing/views.py)
+    "sharing.share": EMPLOYEE,
+    "sharing.share_result": EMPLOYEE,
+    "sharing.my_shares": EMPLOYEE,
     # sharing: the redirector /r/<code> (app/sharing/redirect.py)
+    "sharing.redirect": PUBLIC,
     # sharing: conversions webhook and engagement import (app/sharing/conversions.py …)
+    #: authenticated by its HMAC signature, not by a session (and exempt from CSRF)
+    "sharing.conversions_webhook": PUBLIC,
+    "sharing.engagement_import": CURATOR,
+    "sharing.engagement_import_confirm": CURATOR,
     # sharing: connectors (app/sharing/connectors/)
+    "sharing.connect": EMPLOYEE,
+    "sharing.connect_callback": EMPLOYEE,
+    "sharing.disconnect": EMPLOYEE,
+    "sharing.share_api": EMPLOYEE,
 }
 
 

@@ -99,6 +99,7 @@ def _declare() -> dict[str, JobSpec]:
     """
     from app.accounts.jobs import prune_account_data
     from app.content.jobs import expire_items, poll_sources, publish_scheduled
+    from app.sharing.jobs import fetch_engagement, post_scheduled_shares, refresh_tokens
 
     return _registry(
         JobSpec(
@@ -130,6 +131,31 @@ def _declare() -> dict[str, JobSpec]:
             misfire_grace_time=30 * 60,
             description="Poll the active RSS/Atom sources; new entries land in the curation "
                         "inbox.",
+        ),
+        JobSpec(
+            id="sharing.post_scheduled",
+            func=post_scheduled_shares,
+            trigger={"trigger": "interval", "minutes": 1},
+            misfire_grace_time=5 * 60,
+            description="Post the shares scheduled through connected accounts whose time "
+                        "has come (posted, or failed with the reason).",
+        ),
+        JobSpec(
+            id="sharing.refresh_tokens",
+            func=refresh_tokens,
+            trigger={"trigger": "interval", "minutes": 30},
+            misfire_grace_time=15 * 60,
+            description="Refresh the connected accounts' access tokens that expire within "
+                        "the hour.",
+        ),
+        JobSpec(
+            id="sharing.fetch_engagement",
+            func=fetch_engagement,
+            trigger={"trigger": "cron", "minute": 7},
+            misfire_grace_time=30 * 60,
+            description="Fetch likes, comments, reshares and impressions of posted API "
+                        "shares (one snapshot per hour; X only for posts younger than 30 "
+                        "days) and the accounts' follower counts.",
         ),
     )
 

@@ -4,4 +4,10 @@ from flask import Blueprint
 
 bp = Blueprint("sharing", __name__)
 
-from app.sharing import views  # noqa: E402,F401
+from app.sharing import (  # noqa: E402,F401
+    connect_views,
+    conversions,
+    engagement,
+    redirect,
+    views,
+)

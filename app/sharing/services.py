@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from app.accounts.models import SocialAccount, User, UserStatus, user_groups
+from app.accounts.models import Network, SocialAccount, User, UserStatus, user_groups
 from app.audit.services import record
 from app.common.actor import Actor
 from app.common.errors import ServiceError
@@ -77,6 +77,8 @@ def reach_snapshot(db: Session, user: User, network: str) -> int:
         ConnectedAccount.user_id == user.id, ConnectedAccount.network == network))
     if connected:
         return connected
+    if network not in {n.value for n in Network}:  # e-mail: no declared account, no reach
+        return 0
     declared = db.scalar(select(SocialAccount.followers).where(
         SocialAccount.user_id == user.id, SocialAccount.network == network))
     return declared or 0

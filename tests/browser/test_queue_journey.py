@@ -61,10 +61,11 @@ def test_queue_journey(live_server, open_tab):
     expect(cards(page)).to_have_count(7)
     expect(page.get_by_test_id("queue-more")).to_have_count(0)
 
-    # per-network texts in tabs; the share button waits for the sharing issue
+    # per-network texts in tabs; the share button leads to the share page of the item
     first = cards(page).first
     expect(first.get_by_role("tab")).to_have_text(["LinkedIn", "X"])
-    expect(first.get_by_test_id("share-disabled")).to_be_disabled()
+    expect(first.get_by_test_id("share")).to_have_attribute(
+        "href", "/share/" + first.get_attribute("data-item-id"))
     first.get_by_role("tab", name="X").click()
     pane = first.locator("[data-network=x]")
     expect(pane).to_be_visible()

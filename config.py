@@ -118,6 +118,19 @@ class Config:
     PER_PAGE: int = 25
     #: items on the employee's portal home at once ("less is more"); "Show more" adds as many
     QUEUE_DAILY_CAP: int = 5
+    #: the /r/<code> redirector: in-process cache of tracked links (and of unknown codes)
+    LINK_CACHE_SIZE: int = 10_000
+    LINK_CACHE_TTL_SECONDS: int = 300
+    LINK_CACHE_NEGATIVE_SIZE: int = 2_000
+    LINK_CACHE_NEGATIVE_TTL_SECONDS: int = 30
+    #: clicks are buffered and written in batches by a background thread per process
+    CLICK_FLUSH_INTERVAL_MS: int = 500
+    CLICK_FLUSH_BATCH: int = 500
+    #: beyond this many unwritten clicks (database down for long) the oldest are dropped
+    CLICK_BUFFER_MAX_PENDING: int = 500_000
+    #: answer cookie-less /r/<code> requests before Flask's request machinery (see
+    #: app/sharing/redirect.py); off only to debug
+    REDIRECT_FAST_PATH: bool = True
     #: where uploaded content images are kept (default: instance/uploads/content)
     CONTENT_UPLOAD_DIR: str = ""
     #: shared secret of the signed conversions webhook (POST /api/v1/conversions);

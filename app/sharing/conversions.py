@@ -42,7 +42,8 @@ from app.sharing.models import Conversion, Share
 
 #: largest accepted body; a conversion event is a few hundred bytes
 MAX_BODY_BYTES = 64 * 1024
-RATE_LIMIT = "600 per minute"
+RATE_PER_MINUTE = 600
+RATE_LIMIT = f"{RATE_PER_MINUTE} per minute"
 TIMESTAMP_HEADER = "X-Relais-Timestamp"
 SIGNATURE_HEADER = "X-Relais-Signature"
 SIGNATURE_PREFIX = "sha256="
@@ -279,8 +280,8 @@ def _json(status: int, body: dict) -> Response:
 
 def _rate_limited(_limit) -> Response:
     return problem_response(429, "rate-limited", _("Too many requests"),
-                            _("Slow down: at most %(limit)s per client address.",
-                              limit=RATE_LIMIT))
+                            _("Slow down: at most %(n)d requests per minute per client "
+                              "address.", n=RATE_PER_MINUTE))
 
 
 def _read_body() -> bytes:

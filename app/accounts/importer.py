@@ -8,8 +8,6 @@ users, groups links and tokens are written with bulk INSERTs, never row by row.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -34,6 +32,7 @@ from app.accounts.settings import AccountSettings
 from app.accounts.tokens import _digest
 from app.audit.services import record
 from app.common.actor import Actor
+from app.common.csvutil import decode_csv, open_csv
 from app.common.errors import ServiceError
 from app.common.mail import Mailer, send_after_commit
 from app.db import utcnow
@@ -56,27 +55,11 @@ class Preview:
     total: int = 0
 
 
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ServiceError(_("The file is not a text CSV file (use UTF-8)."))
-
 
 def parse(db: Session, data: bytes, *, max_rows: int) -> Preview:
     """Validate every row; nothing is written."""
-    text = _decode(data)
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    try:
-        header = [_column(h) for h in next(reader)]
-    except StopIteration:
-        raise ServiceError(_("The file is empty.")) from None
+    text = decode_csv(data)
+    header, reader = open_csv(text, _column)
     missing = [c for c in ("email", "name") if c not in header]
     if missing:
         raise ServiceError(_("The file needs these columns: %(cols)s. Found: %(found)s.",

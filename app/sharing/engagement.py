@@ -14,7 +14,6 @@ it), and confirm validates the rows again against the database as it is then.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -32,6 +31,7 @@ from wtforms.validators import DataRequired
 
 from app.audit.services import record
 from app.common.actor import Actor
+from app.common.csvutil import decode_csv, open_csv
 from app.common.errors import ServiceError
 from app.common.templating import format_size
 from app.common.web import current_actor, db, render_invalid
@@ -81,14 +81,6 @@ class ImportResult:
     refused: int
 
 
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ServiceError(_("The file is not a text CSV file (use UTF-8)."))
-
 
 def parse_taken_at(raw: str) -> datetime:
     """An ISO date (midnight UTC) or date-time (UTC unless an offset is given)."""
@@ -119,18 +111,8 @@ def parse(session: Session, data: bytes, *, max_rows: int, now: datetime | None 
           ) -> Preview:
     """Validate every row of the file; nothing is written."""
     now = now or utcnow()
-    text = _decode(data)
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    try:
-        header = [_column(h) for h in next(reader)]
-    except StopIteration:
-        raise ServiceError(_("The file is empty.")) from None
-    except csv.Error as exc:
-        raise ServiceError(_("The file is not a valid CSV file: %(error)s", error=exc)) from None
+    text = decode_csv(data)
+    header, reader = open_csv(text, _column)
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise ServiceError(_("The file needs these columns: %(cols)s. Found: %(found)s.",
@@ -254,7 +236,7 @@ def _serializer(secret_key: str) -> URLSafeTimedSerializer:
 
 def seal_upload(secret_key: str, user_id: int | None, filename: str, data: bytes) -> str:
     return _serializer(secret_key).dumps({"u": user_id, "f": filename[:255],
-                                          "d": _decode(data)})
+                                          "d": decode_csv(data)})
 
 
 def open_upload(secret_key: str, token: str, user_id: int | None, *,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from app.accounts import bp, policy, queries, services
 from app.accounts.forms import (
@@ -196,7 +195,7 @@ def admin_invite():
 def admin_invitations():
     page = paginate(db(), queries.invited_people(db()), request.args.get("page", 1, type=int),
                     current_app.config["PER_PAGE"])
-    tokens = services.open_invitations(db())
+    tokens = services.open_invitations(db(), (u.id for u in page.items))
     return render_template("accounts/admin/invitations.html", page=page, tokens=tokens,
                            now=utcnow(), action_form=ConfirmForm())
 
@@ -347,8 +346,7 @@ def admin_enrolment_decide(request_id: int):
 def admin_policy():
     latest = policy.latest_policy(db())
     form = PolicyForm(obj=latest) if request.method == "GET" else PolicyForm()
-    versions = list(db().scalars(select(policy.PolicyVersion)
-                                 .order_by(policy.PolicyVersion.version.desc())))
+    versions = policy.all_versions(db())
     preview = render_markdown(form.body_md.data) if form.body_md.data else None
     context = dict(form=form, versions=versions, counts=policy.acceptance_counts(db()),
                    preview=preview, latest=latest)

@@ -11,6 +11,7 @@ from app.accounts.forms import ConfirmForm, ImportConfirmForm, ImportUploadForm
 from app.accounts.models import ImportBatch
 from app.accounts.settings import account_settings
 from app.common.errors import ServiceError
+from app.common.forms import require_post_form
 from app.common.templating import format_size
 from app.common.web import current_actor, db, mailer, render_invalid
 
@@ -74,8 +75,7 @@ def admin_import_confirm(batch_id: int):
 def admin_import_step(batch_id: int):
     """Import the next slice; htmx calls it again until done (or the button does, no JS)."""
     batch = _batch_or_404(batch_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    require_post_form()
     importer.run_step(db(), account_settings(), mailer(), current_actor(), batch,
                       step_rows=current_app.config["IMPORT_STEP_ROWS"])
     if request.headers.get("HX-Request"):
@@ -87,8 +87,7 @@ def admin_import_step(batch_id: int):
 @bp.post("/admin/import/<int:batch_id>/cancel")
 def admin_import_cancel(batch_id: int):
     batch = _batch_or_404(batch_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    require_post_form()
     try:
         importer.cancel(db(), current_actor(), batch)
     except ServiceError as exc:

@@ -23,6 +23,11 @@ def latest_policy(db: Session) -> PolicyVersion | None:
     return db.scalar(select(PolicyVersion).order_by(PolicyVersion.version.desc()).limit(1))
 
 
+def all_versions(db: Session) -> list[PolicyVersion]:
+    """Every published version, newest first (the admin policy page)."""
+    return list(db.scalars(select(PolicyVersion).order_by(PolicyVersion.version.desc())))
+
+
 def latest_version_number(db: Session) -> int | None:
     return db.scalar(select(func.max(PolicyVersion.version)))
 

@@ -22,6 +22,7 @@ from app.accounts.models import Network
 from app.accounts.queries import all_topics
 from app.accounts.settings import account_settings
 from app.common.errors import ServiceError
+from app.common.forms import require_post_form
 from app.common.web import current_actor, db, render_invalid
 from app.db import utcnow
 
@@ -98,8 +99,7 @@ def social_accounts():
 
 @bp.post("/profile/social/<int:account_id>/delete")
 def delete_social_account(account_id: int):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    require_post_form()
     try:
         services.delete_social_account(db(), current_user, account_id)
     except ServiceError:

@@ -275,10 +275,15 @@ def accept_invitation(db: Session, settings: AccountSettings, token: str, passwo
     return user
 
 
-def open_invitations(db: Session) -> dict[int, AccountToken]:
-    """The latest invitation token of each invited person (for the invitations page)."""
-    rows = db.scalars(select(AccountToken).where(AccountToken.purpose == TokenPurpose.INVITE)
-                      .order_by(AccountToken.created_at))
+def open_invitations(db: Session, user_ids: Iterable[int]) -> dict[int, AccountToken]:
+    """The latest invitation token of each of these people (the invitations page shows one
+    page of people: only their tokens are loaded, not every invitation ever sent)."""
+    ids = set(user_ids)
+    if not ids:
+        return {}
+    rows = db.scalars(select(AccountToken).where(AccountToken.purpose == TokenPurpose.INVITE,
+                                                 AccountToken.user_id.in_(ids))
+                      .order_by(AccountToken.created_at, AccountToken.id))
     return {row.user_id: row for row in rows}
 
 

@@ -19,6 +19,7 @@ from app.accounts.forms import (
 from app.accounts.models import TokenPurpose
 from app.accounts.settings import account_settings
 from app.common.errors import ServiceError
+from app.common.forms import require_post_form
 from app.common.markdown import render_markdown
 from app.common.web import current_actor, db, mailer, render_invalid, safe_next
 from app.extensions import limiter
@@ -62,9 +63,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
+    require_post_form()
     services.record_logout(db(), current_user, current_actor())
     # clear first: logout_user() leaves a marker in the session that makes Flask-Login
     # delete the remember-me cookie; clearing after it would keep the person signed in
@@ -162,9 +161,7 @@ def enrol():
 
 @bp.post("/language")
 def set_language():
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
+    require_post_form()
     lang = request.form.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
@@ -185,9 +182,9 @@ def policy_page():
 
 @bp.post("/policy")
 def accept_policy():
-    form = ConfirmForm()
+    require_post_form()
     version = policy.latest_policy(db())
-    if not form.validate_on_submit() or version is None:
+    if version is None:
         abort(400)
     if str(version.version) != request.form.get("version"):
         # a newer version was published while the page was open: show it

@@ -16,7 +16,7 @@ def admin_log():
     stmt = (select(AuditEvent).options(selectinload(AuditEvent.actor))
             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()))
     if action:
-        stmt = stmt.where(AuditEvent.action.startswith(action))
+        stmt = stmt.where(AuditEvent.action.startswith(action, autoescape=True))
     page = paginate(db(), stmt, request.args.get("page", 1, type=int),
                     current_app.config["PER_PAGE"] * 2)
     return render_template("audit/log.html", page=page, action=action)

@@ -33,16 +33,12 @@ from app.content.forms import BulkForm, ItemForm, PreviewForm, RejectForm
 from app.content.models import ContentItem, ContentStatus
 from app.content.networks import NETWORKS, compose, count
 from app.content.preview import PreviewError, fetch_preview
+from app.content.services import ACTIONS, PLACEHOLDER_LINK
 from app.db import utcnow
 
-#: what the character limits count in place of each employee's tracked link (the same
-#: 23-character address as app.content.services' check)
-PLACEHOLDER_LINK = "https://x.co/" + "x" * 10
 _UPLOAD_NAME = re.compile(r"[A-Za-z0-9_-]{16,64}\.(png|jpg|webp|gif)")
 _UPLOAD_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp",
                  "gif": "image/gif"}
-#: lifecycle buttons, in the order they show
-ACTIONS = ("submit", "approve", "publish", "reject", "expire", "archive", "reopen")
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -129,14 +125,6 @@ def _network_texts(item: ContentItem) -> list[dict]:
 def _editor_context(form: ItemForm, item: ContentItem | None, **extra) -> dict:
     return dict(form=form, item=item, networks=NETWORKS, placeholder_link=PLACEHOLDER_LINK,
                 tz_label=zone_label(_tz()), **extra)
-
-
-def _allowed_actions(item: ContentItem) -> list[str]:
-    """The lifecycle buttons that make sense for this item now (the services decide)."""
-    allowed = [a for a in ACTIONS if item.status in services._FROM[a]]  # noqa: SLF001
-    if item.status == ContentStatus.IN_REVIEW:  # "approve" says it: no second button
-        allowed = [a for a in allowed if a != "publish"]
-    return allowed
 
 
 def _apply_service_error(form: ItemForm, exc: ServiceError) -> None:
@@ -286,7 +274,8 @@ def curator_item(item_id: int):
     item = _item_or_404(item_id)
     return render_template(
         "content/curator/item.html", item=item, texts=_network_texts(item),
-        history=queries.item_history(db(), item.id), actions=_allowed_actions(item),
+        history=queries.item_history(db(), item.id),
+        actions=services.allowed_actions(item, current_user),
         reject_form=RejectForm(), action_form=ConfirmForm(),
         status_label=services.status_label, now=utcnow(),
         own_suggestion=item.suggested_by_id is not None

@@ -105,8 +105,10 @@ def _already_handled_by(user: User) -> Select:
         shared_item_ids_subquery(user.id))
 
 
-def _targeted_to(user: User):
-    """No target groups or one of the user's; no target languages or the user's."""
+def targeted_to(user: User):
+    """THE targeting rule, as a SQL condition on ContentItem (the queue and the share
+    decision both use it): no target groups or one of the user's; no target languages or
+    the user's."""
     item_groups = content_item_groups.c
     no_groups = ~exists().where(item_groups.item_id == ContentItem.id)
     in_my_groups = exists().where(
@@ -124,7 +126,7 @@ def _visible_to(user: User, now: datetime):
     """Published, not expired, targeted to ``user`` (dismissed or not)."""
     return and_(ContentItem.status == ContentStatus.PUBLISHED,
                 or_(ContentItem.expire_at.is_(None), ContentItem.expire_at > now),
-                _targeted_to(user))
+                targeted_to(user))
 
 
 def visible_item(db: Session, user: User, item_id: int, now: datetime) -> ContentItem | None:

@@ -35,6 +35,13 @@ from app.content.networks import NETWORKS, compose, count
 from app.db import utcnow
 
 S = ContentStatus
+#: what the character limits count in place of each employee's tracked link (a 23-character
+#: address, like the shorteners the networks count links as)
+PLACEHOLDER_LINK = "https://x.co/" + "x" * 10
+#: lifecycle actions, in the order their buttons show
+ACTIONS = ("submit", "approve", "publish", "reject", "expire", "archive", "reopen")
+#: the actions only curators and admins may take
+_APPROVER_ACTIONS = {"approve", "publish", "reject"}
 #: which statuses each action starts from
 _FROM = {
     "submit": {S.DRAFT},
@@ -107,7 +114,7 @@ def _apply(db: Session, item: ContentItem, data: ItemInput) -> None:
     for network, text in data.texts.items():
         if network not in NETWORKS:
             raise ServiceError(_("Unknown network."))
-        full = compose(network, text or "", link="https://x.co/" + "x" * 10,
+        full = compose(network, text or "", link=PLACEHOLDER_LINK,
                        hashtags=data.hashtags, disclaimer=data.disclaimer)
         if text and count(network, full) > NETWORKS[network].limit:
             raise ServiceError(_("The %(network)s text is too long: %(n)d of %(limit)d "
@@ -183,6 +190,17 @@ def _move(db: Session, actor: Actor | None, item: ContentItem, action: str,
         item.published_at = utcnow()
     _event(db, actor, item, action, before, note)
     db.flush()
+
+
+def allowed_actions(item: ContentItem, user: User) -> list[str]:
+    """The lifecycle actions that make sense for ``item`` now, for ``user``, in button order.
+    In review, "approve" says it all: no second "publish"."""
+    allowed = [a for a in ACTIONS if item.status in _FROM[a]]
+    if item.status == ContentStatus.IN_REVIEW:
+        allowed = [a for a in allowed if a != "publish"]
+    if not user.has_role(Role.CURATOR):
+        allowed = [a for a in allowed if a not in _APPROVER_ACTIONS]
+    return allowed
 
 
 def _check_approver(user: User, item: ContentItem) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import secrets
 import time
-from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -23,21 +22,18 @@ from wtforms.validators import Optional
 
 from app.common.errors import ServiceError
 from app.common.forms import require_post_form
-from app.common.timeutil import local_to_utc
-from app.common.web import current_actor, db, safe_next
+from app.common.web import current_actor, db, get_or_404, safe_next
 from app.content.models import ContentItem
 from app.db import utcnow
 from app.sharing import accounts, bp, services
 from app.sharing.connectors import ConnectorError, configured_connectors, get_connector
 from app.sharing.models import ShareMethod, ShareStatus
-from app.sharing.posting import post_share
+from app.sharing.posting import post_share, post_time
 
 #: where the pending authorization waits for the provider's answer
 PENDING_KEY = "oauth_connect"
 #: how long a consent page may stay open
 PENDING_TTL_SECONDS = 15 * 60
-#: how far ahead a post may be scheduled
-MAX_SCHEDULE_AHEAD = timedelta(days=90)
 
 
 class ApiShareForm(FlaskForm):
@@ -135,9 +131,7 @@ def disconnect(network: str):
 
 @bp.post("/share/<int:item_id>/api")
 def share_api(item_id: int):
-    item = db().get(ContentItem, item_id)
-    if item is None:
-        abort(404)
+    item = get_or_404(ContentItem, item_id)
     form = ApiShareForm()
     if not form.validate_on_submit():
         abort(400)
@@ -149,16 +143,10 @@ def share_api(item_id: int):
         flash(_("Connect your account on this network first."), "danger")
         return redirect(back)
     now = utcnow()
-    scheduled_for = now
-    if form.when.data == "later":
-        scheduled_for = local_to_utc(form.scheduled_at.data, current_user.timezone)
-        if scheduled_for is None or scheduled_for <= now:
-            flash(_("Choose a time in the future to schedule the post."), "danger")
-            return redirect(back)
-        if scheduled_for > now + MAX_SCHEDULE_AHEAD:
-            flash(_("A post can be scheduled at most 90 days ahead."), "danger")
-            return redirect(back)
     try:
+        scheduled_for = post_time(later=form.when.data == "later",
+                                  local=form.scheduled_at.data,
+                                  timezone=current_user.timezone, now=now)
         share = services.create_share(db(), current_actor(), current_user, item,
                                       network=network, text=form.text.data,
                                       method=ShareMethod.API, status=ShareStatus.SCHEDULED,

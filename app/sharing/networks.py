@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
+from flask_babel import lazy_gettext as _l
+
 from app.content.networks import NETWORKS as TEXT_RULES
 
 
 @dataclass(frozen=True)
 class ShareNetwork:
     key: str
+    #: shown to people (a lazy translation when it is not a brand name)
     label: str
     #: the key of app.content.networks.NETWORKS whose text and limit apply
     text_network: str | None
@@ -21,7 +24,7 @@ SHARE_NETWORKS: dict[str, ShareNetwork] = {
     "linkedin": ShareNetwork("linkedin", "LinkedIn", "linkedin", TEXT_RULES["linkedin"].limit),
     "x": ShareNetwork("x", "X", "x", TEXT_RULES["x"].limit),
     "facebook": ShareNetwork("facebook", "Facebook", "facebook", TEXT_RULES["facebook"].limit),
-    "email": ShareNetwork("email", "E-mail", "linkedin", None),
+    "email": ShareNetwork("email", _l("E-mail"), "linkedin", None),
 }
 
 

@@ -6,18 +6,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+from app.common.errors import ServiceError
+from app.common.timeutil import local_to_utc
 from app.sharing import accounts
 from app.sharing.connectors import ConnectorError, get_connector
 from app.sharing.models import ConnectedAccount, Share, ShareStatus
 from app.sharing.services import may_share
 
 log = logging.getLogger("relais.connectors")
+
+#: how far ahead a post may be scheduled
+MAX_SCHEDULE_AHEAD = timedelta(days=90)
 
 
 def _config(config: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -31,6 +36,22 @@ def _config(config: Mapping[str, Any] | None) -> Mapping[str, Any]:
 def tracked_link(code: str, config: Mapping[str, Any] | None = None) -> str:
     """The share's public short link: BASE_URL/r/<code>."""
     return _config(config)["BASE_URL"].rstrip("/") + "/r/" + code
+
+
+def post_time(*, later: bool, local: datetime | None, timezone: str | None,
+              now: datetime) -> datetime:
+    """When an API share is to be posted: ``now``, or the person's local ``local`` time
+    (in the future, at most MAX_SCHEDULE_AHEAD away). ``ServiceError`` otherwise."""
+    if not later:
+        return now
+    when = local_to_utc(local, timezone)
+    if when is None or when <= now:
+        raise ServiceError(_("Choose a time in the future to schedule the post."),
+                           field="scheduled_at")
+    if when > now + MAX_SCHEDULE_AHEAD:
+        raise ServiceError(_("A post can be scheduled at most 90 days ahead."),
+                           field="scheduled_at")
+    return when
 
 
 def post_share(db: Session, share: Share, now: datetime,

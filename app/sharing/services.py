@@ -16,11 +16,11 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from app.accounts.models import Network, SocialAccount, User, UserStatus, user_groups
+from app.accounts.models import Network, SocialAccount, User, UserStatus
 from app.audit.services import record
 from app.common.actor import Actor
 from app.common.errors import ServiceError
-from app.content.models import ContentItem, ContentStatus, content_item_groups
+from app.content.models import ContentItem, ContentStatus
 from app.content.networks import compose, count
 from app.db import utcnow
 from app.sharing.models import ConnectedAccount, Share, ShareMethod, ShareStatus
@@ -53,15 +53,11 @@ def may_share(db: Session, user: User, item: ContentItem, now: datetime | None =
 
 
 def is_targeted_to(db: Session, item: ContentItem, user: User) -> bool:
-    if item.target_languages and user.language not in item.target_languages.split(","):
-        return False
-    has_groups = db.scalar(select(exists().where(content_item_groups.c.item_id == item.id)))
-    if not has_groups:
-        return True
-    return bool(db.scalar(select(exists().where(
-        content_item_groups.c.item_id == item.id,
-        content_item_groups.c.group_id.in_(
-            select(user_groups.c.group_id).where(user_groups.c.user_id == user.id))))))
+    """The queue's targeting rule (app.content.queue.targeted_to), for one item."""
+    from app.content.queue import targeted_to
+
+    return bool(db.scalar(select(exists().where(ContentItem.id == item.id,
+                                                targeted_to(user)))))
 
 
 def new_code(db: Session) -> str:

@@ -9,7 +9,7 @@ from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from app.common.errors import ServiceError
-from app.common.web import current_actor, db, render_invalid
+from app.common.web import current_actor, db, get_or_404, render_invalid
 from app.content.models import ContentItem
 from app.content.networks import NETWORKS as TEXT_RULES
 from app.sharing import bp, services
@@ -73,9 +73,7 @@ def _refused(decision: services.Decision):
 
 @bp.route("/share/<int:item_id>", methods=["GET", "POST"])
 def share(item_id: int):
-    item = db().get(ContentItem, item_id)
-    if item is None:
-        abort(404)
+    item = get_or_404(ContentItem, item_id)
     decision = services.may_share(db(), _me(), item)
     if not decision.allowed:
         return _refused(decision)

@@ -72,7 +72,7 @@ class Config:
     MAIL_USE_TLS: bool = False
     MAIL_USE_SSL: bool = False
     MAIL_FROM: str = "Relais <relais@localhost>"
-    #: Redis for shared rate-limit counters (optional)
+    #: Redis for shared rate-limit counters and the leaderboards' cache (optional)
     REDIS_URL: str = ""
     #: rate limit on login / reset / enrolment POSTs, per client address
     LOGIN_RATE_LIMIT: str = "10 per minute"
@@ -131,13 +131,36 @@ class Config:
     #: answer cookie-less /r/<code> requests before Flask's request machinery (see
     #: app/sharing/redirect.py); off only to debug
     REDIRECT_FAST_PATH: bool = True
+    #: gamification, leaderboards: how long a board's top rows are cached (per process, or
+    #: in Redis when REDIS_URL is set); every award invalidates them. 0: no cache
+    LEADERBOARD_CACHE_SECONDS: int = 60
+    #: gamification, challenges: a challenge is closed (winners paid) this long after its
+    #: end, so the award job has counted the window's last events
+    CHALLENGE_CLOSE_DELAY_MINUTES: int = 30
     #: where uploaded content images are kept (default: instance/uploads/content)
     CONTENT_UPLOAD_DIR: str = ""
+    #: training: due-date reminder windows, in days before a course's due date (one email
+    #: per window, plus one when overdue; job "training.reminders")
+    TRAINING_REMINDER_DAYS: tuple[int, ...] = (7, 1)
+    #: analytics (app/analytics/): raw clicks are deleted this many days after they happened,
+    #: once rolled up (job "analytics.retention"); the daily rollups stay. 0: keep forever
+    ANALYTICS_CLICK_RETENTION_DAYS: int = 400
+    #: the tally re-scans the rows that were new in the last N minutes, for rows whose
+    #: transaction committed after a later one (must exceed the longest write transaction)
+    ANALYTICS_TALLY_OVERLAP_MINUTES: int = 15
+    #: at most this many new ids per source (clicks, shares…) per tally run; a backlog is
+    #: worked off over the next runs (or at once with `flask analytics rebuild`)
+    ANALYTICS_TALLY_BATCH: int = 500_000
+    #: clicks deleted per retention run at most
+    ANALYTICS_RETENTION_BATCH: int = 1_000_000
     #: shared secret of the signed conversions webhook (POST /api/v1/conversions);
     #: empty: the webhook is disabled and answers 503
     CONVERSION_WEBHOOK_SECRET: str = ""
     #: largest accepted gap between a webhook's X-Relais-Timestamp and our clock
     CONVERSION_MAX_SKEW_SECONDS: int = 300
+    #: REST API (app/api/): requests per personal access token (Flask-Limiter syntax; one
+    #: budget per token across every /api/v1 endpoint, shared by workers when REDIS_URL is set)
+    API_RATE_LIMIT: str = "600 per minute"
     #: connectors (app/sharing/connectors/): the key that encrypts the connected accounts'
     #: OAuth tokens at rest (a Fernet key); required in production; in development it is
     #: derived from SECRET_KEY. Changing it means everybody connects their accounts again.
@@ -152,6 +175,23 @@ class Config:
     X_CLIENT_SECRET: str = ""
     X_AUTH_BASE: str = "https://x.com"
     X_API_BASE: str = "https://api.x.com"
+    #: single sign-on (OpenID Connect, app/accounts/sso*): each variable, when set, takes
+    #: precedence over the admin page's setting; OIDC_ISSUER also turns single sign-on on
+    OIDC_ISSUER: str = ""
+    OIDC_CLIENT_ID: str = ""
+    OIDC_CLIENT_SECRET: str = ""
+    #: space-separated scopes ("openid" is always sent); empty: the admin page's (default
+    #: "openid email profile")
+    OIDC_SCOPES: str = ""
+    #: the claim listing the person's groups (a dotted path reads nested claims)
+    OIDC_GROUPS_CLAIM: str = ""
+    #: shown on the "Sign in with …" button
+    OIDC_PROVIDER_NAME: str = ""
+    #: discovery documents and signing keys are cached this long per process
+    OIDC_CACHE_SECONDS: int = 3600
+    #: clock skew tolerated on the ID token's exp and iat; older ID tokens are refused
+    OIDC_CLOCK_SKEW_SECONDS: int = 120
+    OIDC_MAX_TOKEN_AGE_SECONDS: int = 600
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -186,6 +226,7 @@ class Config:
             CONVERSION_WEBHOOK_SECRET=env.get("CONVERSION_WEBHOOK_SECRET", ""),
             CONVERSION_MAX_SKEW_SECONDS=_int(env.get("CONVERSION_MAX_SKEW_SECONDS"),
                                              cls.CONVERSION_MAX_SKEW_SECONDS),
+            API_RATE_LIMIT=env.get("API_RATE_LIMIT", cls.API_RATE_LIMIT),
             TOKEN_ENCRYPTION_KEY=env.get("TOKEN_ENCRYPTION_KEY", "").strip(),
             LINKEDIN_CLIENT_ID=env.get("LINKEDIN_CLIENT_ID", ""),
             LINKEDIN_CLIENT_SECRET=env.get("LINKEDIN_CLIENT_SECRET", ""),
@@ -195,6 +236,16 @@ class Config:
             X_CLIENT_SECRET=env.get("X_CLIENT_SECRET", ""),
             X_AUTH_BASE=env.get("X_AUTH_BASE", cls.X_AUTH_BASE).rstrip("/"),
             X_API_BASE=env.get("X_API_BASE", cls.X_API_BASE).rstrip("/"),
+            OIDC_ISSUER=env.get("OIDC_ISSUER", "").strip(),
+            OIDC_CLIENT_ID=env.get("OIDC_CLIENT_ID", "").strip(),
+            OIDC_CLIENT_SECRET=env.get("OIDC_CLIENT_SECRET", "").strip(),
+            OIDC_SCOPES=env.get("OIDC_SCOPES", "").strip(),
+            OIDC_GROUPS_CLAIM=env.get("OIDC_GROUPS_CLAIM", "").strip(),
+            OIDC_PROVIDER_NAME=env.get("OIDC_PROVIDER_NAME", "").strip(),
+            ANALYTICS_CLICK_RETENTION_DAYS=_int(env.get("ANALYTICS_CLICK_RETENTION_DAYS"),
+                                                cls.ANALYTICS_CLICK_RETENTION_DAYS),
+            ANALYTICS_TALLY_OVERLAP_MINUTES=_int(env.get("ANALYTICS_TALLY_OVERLAP_MINUTES"),
+                                                 cls.ANALYTICS_TALLY_OVERLAP_MINUTES),
             LOGIN_RATE_LIMIT=env.get("LOGIN_RATE_LIMIT", cls.LOGIN_RATE_LIMIT),
             INVITATION_TTL_HOURS=_int(env.get("INVITATION_TTL_HOURS"), cls.INVITATION_TTL_HOURS),
             SESSION_COOKIE_SECURE=production or _bool(env.get("SESSION_COOKIE_SECURE")),
@@ -211,6 +262,8 @@ class Config:
             if (cfg.LINKEDIN_CLIENT_ID or cfg.X_CLIENT_ID) and not cfg.TOKEN_ENCRYPTION_KEY:
                 raise ConfigError("TOKEN_ENCRYPTION_KEY must be set in production when a "
                                   "connector (LINKEDIN_CLIENT_ID, X_CLIENT_ID) is configured")
+            if cfg.OIDC_ISSUER and not cfg.OIDC_ISSUER.startswith("https://"):
+                raise ConfigError("OIDC_ISSUER must be an https:// URL in production")
         if cfg.TOKEN_ENCRYPTION_KEY and not _fernet_key(cfg.TOKEN_ENCRYPTION_KEY):
             raise ConfigError("TOKEN_ENCRYPTION_KEY must be a Fernet key: 32 bytes in URL-safe "
                               "base64 (44 characters)")

@@ -51,11 +51,15 @@ def create_app(config: Config | dict | None = None) -> Flask:
     security.init_security_headers(app)
 
     from app.accounts import bp as accounts_bp
+    from app.analytics import bp as analytics_bp
     from app.audit import bp as audit_bp
     from app.content import bp as content_bp
+    from app.gamification import bp as gamification_bp
     from app.health import bp as health_bp
+    from app.notifications import bp as notifications_bp
     from app.portal import bp as portal_bp
     from app.sharing import bp as sharing_bp
+    from app.training import bp as training_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(accounts_bp)
@@ -63,6 +67,15 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.register_blueprint(content_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(sharing_bp)
+    app.register_blueprint(gamification_bp)
+    app.register_blueprint(training_bp)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(analytics_bp)
+    # api (/api/v1) blueprint: registered here
+    from app.api import init_app as init_api
+
+    init_api(app)  # the JSON API (flask-smorest), its token pages and reference page
+    # single sign-on (OIDC) blueprint: registered here
 
     from app.common import errors_pages, templating
 

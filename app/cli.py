@@ -1,4 +1,5 @@
-"""Command line: flask --app wsgi db-upgrade | db-downgrade | create-admin | seed-demo | jobs."""
+"""Command line: flask --app wsgi db-upgrade | db-downgrade | create-admin | seed-demo | jobs |
+api-token."""
 
 from __future__ import annotations
 
@@ -30,6 +31,13 @@ def init_app(app: Flask) -> None:
     from app.jobs.cli import jobs_cli
 
     app.cli.add_command(jobs_cli)
+    # api: flask --app wsgi api-token create|list|revoke (app/api/cli.py)
+    from app.api.cli import api_token_cli
+
+    app.cli.add_command(api_token_cli)
+    from app.analytics.cli import analytics_cli
+
+    app.cli.add_command(analytics_cli)
 
     @app.cli.command("db-upgrade")
     @click.argument("revision", default="head")

@@ -8,6 +8,7 @@ The demo password is random per installation, kept in instance/demo-login.txt (0
 
 from __future__ import annotations
 
+import importlib
 import random
 import secrets
 from collections.abc import Callable
@@ -35,6 +36,14 @@ from app.db import Database, utcnow
 
 DOMAIN = "acme.example"
 SEEDERS: list[Callable[[Session, random.Random], None]] = []
+#: the demo modules, in seeding order (each registers its seeder with @demo_seeder)
+DEMO_MODULES = [
+    "app.content.demo",
+    "app.training.demo",  # the ambassador course (before the badges that refer to it)
+    "app.sharing.demo",  # 90 days of shares, clicks, conversions
+    "app.gamification.demo",  # rules, badges, levels, challenges; awards the history
+    "app.analytics.demo",  # tallies everything above into the daily rollups (last)
+]
 
 DEPARTMENTS = ["Sales", "Marketing", "Engineering", "Customer Success", "People & Culture",
                "Finance", "Product"]
@@ -116,7 +125,10 @@ def seed(database: Database, *, if_empty: bool = False, people: int = 200) -> No
                                        "an empty database.")
         rng = random.Random(42)
         _seed_company(db, rng, password, people)
-        import app.content.demo  # noqa: F401 -- registers the content seeder
+        # each feature's demo module registers its seeder (order matters: later seeders
+        # build on the data of earlier ones)
+        for module in DEMO_MODULES:
+            importlib.import_module(module)
 
         for seeder in SEEDERS:
             seeder(db, rng)

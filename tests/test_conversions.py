@@ -419,7 +419,11 @@ def test_occurred_at_offsets_are_converted_to_utc(client, db):
 
 
 def test_other_methods_are_not_allowed(client):
-    assert client.get(URL).status_code == 405
+    # GET is the API's list of conversions (app/api/conversions.py): a token is needed
+    assert client.get(URL).status_code == 401
+    for method in ("PUT", "PATCH", "DELETE"):
+        response = client.open(URL, method=method)
+        assert response.status_code == 405 and response.headers["Allow"] == "GET, POST"
 
 
 # --- CSRF, rate limit ----------------------------------------------------------------------------

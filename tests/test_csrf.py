@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from app.accounts.models import Role
+from app.common.permissions import ROUTES
 from tests.test_authorization import _url_for_rule
 
 #: called by other servers, authenticated by an HMAC signature instead (no cookie involved)
 CSRF_EXEMPT = {"sharing.conversions_webhook"}
+#: the JSON API (app/api/): authenticated by a Bearer token, never by the session cookie, so
+#: a cookie-only POST is refused (401) rather than being a CSRF target
+TOKEN_ONLY = {endpoint for endpoint, access in ROUTES.items() if access.token}
 
 
 def test_every_post_route_requires_the_csrf_token(csrf_app, db):
@@ -22,6 +26,10 @@ def test_every_post_route_requires_the_csrf_token(csrf_app, db):
         response = client.post(_url_for_rule(rule), data={"anything": "1"})
         if rule.endpoint in CSRF_EXEMPT:
             assert response.status_code != 400, f"POST {rule.rule} is not CSRF-exempt"
+            continue
+        if rule.endpoint in TOKEN_ONLY:
+            expected = 404 if ROUTES[rule.endpoint].public else 401
+            assert response.status_code == expected, f"POST {rule.rule} → {response.status_code}"
             continue
         assert response.status_code == 400, f"POST {rule.rule} → {response.status_code}"
 

@@ -1,7 +1,9 @@
-"""A person's data export (GDPR access/portability).
+"""A person's data: export (GDPR access/portability) and erasure.
 
-Each feature registers a function returning its part of the export, so the export grows
-with the product without this module knowing every table.
+Each feature registers a function returning its part of the export (``@exporter``) and,
+where it keeps personal data that anonymising the user row does not cover (tokens, linked
+identities, free text), a function deleting it on erasure (``@eraser``), so both grow with
+the product without this module knowing every table.
 """
 
 from __future__ import annotations
@@ -16,11 +18,24 @@ from app.db import utcnow
 
 Exporter = Callable[[Session, User], dict]
 EXPORTERS: list[Exporter] = []
+Eraser = Callable[[Session, User], None]
+ERASERS: list[Eraser] = []
 
 
 def exporter(fn: Exporter) -> Exporter:
     EXPORTERS.append(fn)
     return fn
+
+
+def eraser(fn: Eraser) -> Eraser:
+    """Register ``fn(db, user)``: deletes (flushes) a feature's personal data on erasure."""
+    ERASERS.append(fn)
+    return fn
+
+
+def erase_feature_data(db: Session, user: User) -> None:
+    for fn in ERASERS:
+        fn(db, user)
 
 
 def _iso(value):

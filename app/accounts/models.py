@@ -114,6 +114,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: set when an admin erased this person's personal data (GDPR)
     erased_at: Mapped[datetime | None]
+    #: the HR system's stable key for this person (API provisioning, app/api/scim.py);
+    #: unique when set
+    employee_number: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     manager: Mapped[User | None] = relationship(remote_side=[id], back_populates="reports")
     reports: Mapped[list[User]] = relationship(back_populates="manager")

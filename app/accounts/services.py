@@ -342,6 +342,9 @@ def erase_person(db: Session, actor: Actor, user: User) -> None:
     user.topics = []
     user.social_accounts = []
     db.execute(delete(AccountToken).where(AccountToken.user_id == user.id))
+    from app.accounts.export import erase_feature_data
+
+    erase_feature_data(db, user)  # connected accounts, SSO identities, API tokens…
     for reports_to_me in list(user.reports):
         reports_to_me.manager = None
     db.flush()

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import refresh as refresh_locale
 from flask_login import current_user, login_user, logout_user
 
-from app.accounts import bp, policy, services
+from app.accounts import bp, policy, services, sso_services
 from app.accounts.forms import (
     AcceptInvitationForm,
     ConfirmForm,
@@ -49,8 +49,14 @@ def login():
         return redirect(url_for("portal.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(db(), account_settings(), form.email.data,
-                                     form.password.data, current_actor())
+        try:  # services.authenticate, refused for people who must use single sign-on
+            user = sso_services.password_sign_in(db(), account_settings(),
+                                                 sso_services.current_config(),
+                                                 form.email.data, form.password.data,
+                                                 current_actor())
+        except sso_services.PasswordLoginRefused as exc:
+            flash(exc.message, "warning")
+            return render_template("accounts/login.html", form=form)
         if user is not None:
             _start_session(user, form.remember.data)
             return redirect(safe_next(request.args.get("next"), url_for("portal.home")))
@@ -78,8 +84,9 @@ def logout():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        services.request_password_reset(db(), account_settings(), mailer(), form.email.data,
-                                        current_actor())
+        sso_services.request_password_reset(db(), account_settings(),
+                                            sso_services.current_config(), mailer(),
+                                            form.email.data, current_actor())
         flash(_("If an active account uses this address, we sent it a link to choose a new "
                 "password. The link works for one hour."), "info")
         return redirect(url_for("accounts.login"))
@@ -94,6 +101,10 @@ def reset_password(token: str):
     user = services.usable_token_user(db(), token, TokenPurpose.RESET)
     if user is None:
         return render_template("accounts/token_invalid.html"), 404
+    sso = sso_services.current_config()
+    if sso_services.is_sso_only(db(), sso, user):  # a link sent before SSO became the rule
+        return render_template("accounts/sso_password_refused.html",
+                               message=sso_services.sso_only_message(sso)), 403
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:

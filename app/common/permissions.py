@@ -19,6 +19,10 @@ class Access:
     min_role: Role | None
     #: reachable before the current social-media policy is accepted
     before_policy: bool = False
+    #: the JSON API (app/api/auth.py): authenticated by a personal access token
+    #: (Authorization: Bearer) and never by the session cookie, so exempt from CSRF;
+    #: answers 401 (not a redirect to the sign-in page) without a token
+    token: bool = False
 
     @property
     def public(self) -> bool:
@@ -32,6 +36,12 @@ EMPLOYEE = Access(Role.EMPLOYEE)
 MANAGER = Access(Role.MANAGER)
 CURATOR = Access(Role.CURATOR)
 ADMIN = Access(Role.ADMIN)
+#: the JSON API: before_policy because nothing is shared through it (and an integration
+#: must not stop when a new policy version is published)
+API_PUBLIC = Access(None, before_policy=True, token=True)
+API_EMPLOYEE = Access(Role.EMPLOYEE, before_policy=True, token=True)
+API_CURATOR = Access(Role.CURATOR, before_policy=True, token=True)
+API_ADMIN = Access(Role.ADMIN, before_policy=True, token=True)
 
 ROUTES: dict[str, Access] = {
     "static": PUBLIC,
@@ -124,6 +134,123 @@ ROUTES: dict[str, Access] = {
     "sharing.connect_callback": EMPLOYEE,
     "sharing.disconnect": EMPLOYEE,
     "sharing.share_api": EMPLOYEE,
+    # notifications: the bell (app/notifications/views.py)
+    "notifications.notices": EMPLOYEE,
+    #: loaded by every page, also before the policy is accepted (else htmx would paste the
+    #: policy redirect into the navbar)
+    "notifications.bell": SIGNED_IN_ANY,
+    "notifications.open_notice": EMPLOYEE,
+    "notifications.read_all": EMPLOYEE,
+    # gamification: points, badges, levels (app/gamification/ points, badges, admin views)
+    "gamification.my_points": EMPLOYEE,
+    "gamification.my_points_opt_out": EMPLOYEE,
+    "gamification.my_points_card": EMPLOYEE,
+    "gamification.admin_rules": ADMIN,
+    "gamification.admin_settings": ADMIN,
+    "gamification.admin_levels": ADMIN,
+    "gamification.admin_badges": ADMIN,
+    "gamification.admin_badge_new": ADMIN,
+    "gamification.admin_badge_edit": ADMIN,
+    "gamification.admin_badge_active": ADMIN,
+    "gamification.admin_badge_delete": ADMIN,
+    "gamification.admin_badge_defaults": ADMIN,
+    "gamification.admin_person_points": ADMIN,
+    # gamification: leaderboards and challenges (app/gamification/ board and challenge views)
+    "gamification.leaderboards": EMPLOYEE,
+    "gamification.team_activity": MANAGER,  # object rule: only the manager's reports
+    "gamification.challenges": EMPLOYEE,
+    "gamification.challenge": EMPLOYEE,  # object rule: only challenges of one's audience
+    "gamification.curator_challenges": CURATOR,
+    "gamification.curator_challenge": CURATOR,
+    "gamification.challenge_new": CURATOR,
+    "gamification.challenge_edit": CURATOR,
+    "gamification.challenge_delete": CURATOR,
+    # training (app/training/)
+    # training: the learner's pages (app/training/views.py); object checks in the views
+    "training.index": EMPLOYEE,
+    "training.course": EMPLOYEE,
+    "training.lesson": EMPLOYEE,
+    "training.mark_read": EMPLOYEE,
+    "training.quiz": EMPLOYEE,
+    "training.start_quiz": EMPLOYEE,
+    "training.attempt": EMPLOYEE,
+    "training.attempt_result": EMPLOYEE,
+    "training.certificates": EMPLOYEE,
+    "training.certificate": EMPLOYEE,
+    "training.gate_notice": EMPLOYEE,
+    #: anyone holding a certificate's random code can check it (name, course, date only)
+    "training.verify": PUBLIC,
+    "training.verify_code": PUBLIC,
+    # training: authoring (app/training/manage_views.py)
+    "training.manage_courses": CURATOR,
+    "training.manage_new": CURATOR,
+    "training.manage_edit": CURATOR,
+    "training.manage_course": CURATOR,
+    "training.manage_action": CURATOR,
+    "training.lesson_new": CURATOR,
+    "training.lesson_edit": CURATOR,
+    "training.lesson_move": CURATOR,
+    "training.lesson_delete": CURATOR,
+    "training.lesson_preview": CURATOR,
+    "training.question_new": CURATOR,
+    "training.question_edit": CURATOR,
+    "training.question_move": CURATOR,
+    "training.question_delete": CURATOR,
+    "training.question_preview": CURATOR,
+    # training: reports (managers: their team only, in the views) and requirements
+    "training.reports_index": MANAGER,
+    "training.report": MANAGER,
+    "training.report_export": MANAGER,
+    "training.overdue": MANAGER,
+    "training.overdue_export": MANAGER,
+    "training.grant_attempt": CURATOR,
+    "training.requirements": ADMIN,
+    "training.set_requirement": ADMIN,
+    # api (app/api/)
+    #: the token pages (session cookie + CSRF, like every page) and the reference
+    "api.tokens_page": EMPLOYEE,
+    "api.token_revoke": EMPLOYEE,
+    "api.admin_tokens": ADMIN,
+    "api.admin_token_revoke": ADMIN,
+    "api.reference": PUBLIC,
+    "api-docs.openapi_json": PUBLIC,
+    #: the JSON API (Bearer token only); scopes are checked on top (app/api/auth.py)
+    "api_meta.not_found": API_PUBLIC,
+    "api_users.me": API_EMPLOYEE,
+    "api_users.list_users": API_ADMIN,
+    "api_users.get_user": API_ADMIN,
+    "api_users.create_user": API_ADMIN,
+    "api_users.update_user": API_ADMIN,
+    "api_users.deactivate_user": API_ADMIN,
+    "api_users.reactivate_user": API_ADMIN,
+    "api_provisioning.get_provisioned": API_ADMIN,
+    "api_provisioning.provision": API_ADMIN,
+    "api_provisioning.deprovision": API_ADMIN,
+    "api_groups.list_groups": API_CURATOR,
+    "api_groups.get_group": API_CURATOR,
+    "api_groups.create_group": API_ADMIN,
+    "api_groups.delete_group": API_ADMIN,
+    "api_content.list_content": API_CURATOR,
+    "api_content.get_content": API_CURATOR,
+    "api_content.create_content": API_CURATOR,
+    "api_content.update_content": API_CURATOR,
+    "api_content.transition_content": API_CURATOR,
+    #: shares, clicks, conversions: everyone their own, managers their reports', admins all
+    "api_shares.list_shares": API_EMPLOYEE,
+    "api_shares.get_share": API_EMPLOYEE,
+    "api_clicks.clicks_summary": API_EMPLOYEE,
+    "api_conversions.list_conversions": API_EMPLOYEE,
+    # analytics (app/analytics/)
+    "analytics.admin_values": ADMIN,
+    "analytics.admin_values_reset": ADMIN,
+    # single sign-on (app/accounts/sso*)
+    "accounts.sso_login": PUBLIC,
+    #: checks its own single-use state; signs the person in
+    "accounts.sso_callback": PUBLIC,
+    "accounts.admin_sso": ADMIN,
+    "accounts.admin_sso_test": ADMIN,
+    "accounts.admin_sso_mapping_add": ADMIN,
+    "accounts.admin_sso_mapping_delete": ADMIN,
 }
 
 

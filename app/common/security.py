@@ -12,6 +12,8 @@ CSP = "; ".join([
     "font-src 'self'",
     "connect-src 'self'",
     "object-src 'none'",
+    # lesson videos only (app/training/video.py builds every iframe src for these two hosts)
+    "frame-src https://www.youtube-nocookie.com https://player.vimeo.com",
     "base-uri 'self'",
     "form-action 'self'",
     "frame-ancestors 'none'",

@@ -4,10 +4,6 @@ item page (lifecycle buttons, history), and the route that serves uploaded image
 
 from __future__ import annotations
 
-import re
-import secrets
-from pathlib import Path
-
 from flask import (
     abort,
     current_app,
@@ -27,6 +23,13 @@ from app.common.errors import ServiceError
 from app.common.fetcher import FetchPolicy
 from app.common.pagination import paginate
 from app.common.timeutil import local_to_utc, utc_to_local, zone_label
+from app.common.uploads import (
+    UPLOAD_NAME,
+    UPLOAD_TYPES,
+    pending_upload,
+    store_upload,
+    upload_dir,
+)
 from app.common.web import current_actor, db, mailer, render_invalid
 from app.content import bp, queries, services
 from app.content.forms import BulkForm, ItemForm, PreviewForm, RejectForm
@@ -35,11 +38,6 @@ from app.content.networks import NETWORKS, compose, count
 from app.content.preview import PreviewError, fetch_preview
 from app.content.services import ACTIONS, PLACEHOLDER_LINK
 from app.db import utcnow
-
-_UPLOAD_NAME = re.compile(r"[A-Za-z0-9_-]{16,64}\.(png|jpg|webp|gif)")
-_UPLOAD_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp",
-                 "gif": "image/gif"}
-
 
 # --- helpers -----------------------------------------------------------------------------
 
@@ -87,27 +85,6 @@ def _input_from_form(form: ItemForm, image_url: str) -> services.ItemInput:
         featured=form.featured.data, curator_notes=form.curator_notes.data or "",
         publish_at=local_to_utc(form.publish_at.data, _tz()),
         expire_at=local_to_utc(form.expire_at.data, _tz()))
-
-
-def _upload_dir() -> Path:
-    configured = current_app.config.get("CONTENT_UPLOAD_DIR")
-    return Path(configured) if configured else Path(current_app.instance_path) / "uploads" / \
-        "content"
-
-
-def _pending_upload(form: ItemForm) -> tuple[str, bytes] | None:
-    """(file name, bytes) of a checked upload, with a fresh random name; None without one."""
-    image = getattr(form.image_file, "image", None)
-    if image is None:
-        return None
-    kind, content = image
-    return f"{secrets.token_urlsafe(18)}.{kind}", content
-
-
-def _store_upload(name: str, content: bytes) -> None:
-    folder = _upload_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_bytes(content)
 
 
 def _network_texts(item: ContentItem) -> list[dict]:
@@ -232,7 +209,7 @@ def _save(form: ItemForm, item: ContentItem | None):
         if form.is_submitted():
             return render_invalid(template, **_editor_context(form, item))
         return render_template(template, **_editor_context(form, item))
-    upload = _pending_upload(form)
+    upload = pending_upload(form.image_file)
     image_url = url_for("content.uploaded_image", name=upload[0]) if upload \
         else form.image_url.data or ""
     data = _input_from_form(form, image_url)
@@ -248,7 +225,7 @@ def _save(form: ItemForm, item: ContentItem | None):
         return render_invalid(template, **_editor_context(form, item if item and item.id
                                                           else None))
     if upload:
-        _store_upload(*upload)
+        store_upload(*upload)
     flash(message, "success")
     return redirect(url_for("content.curator_item", item_id=item.id))
 
@@ -336,8 +313,8 @@ def _transition_message(action: str, item: ContentItem) -> str:
 @bp.get("/uploads/content/<name>")
 def uploaded_image(name: str):
     """Only files of the upload folder, with the names Relais gave them."""
-    match = _UPLOAD_NAME.fullmatch(name)
+    match = UPLOAD_NAME.fullmatch(name)
     if match is None:
         abort(404)
-    return send_from_directory(_upload_dir(), name, mimetype=_UPLOAD_TYPES[match.group(1)],
+    return send_from_directory(upload_dir(), name, mimetype=UPLOAD_TYPES[match.group(1)],
                                max_age=86400)

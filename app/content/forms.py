@@ -13,12 +13,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional
 
 from app.accounts.forms import LANGUAGE_CHOICES, as_choices
+from app.common.uploads import validate_image_field
 
-#: uploaded images: at most this many bytes, of one of these kinds (by their first bytes)
-MAX_IMAGE_BYTES = 2 * 1024 * 1024
 _DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
@@ -28,19 +27,6 @@ def _strip(value):
 
 def priority_choices():
     return as_choices([(0, _l("Normal")), (1, _l("High")), (2, _l("Urgent"))])
-
-
-def image_kind(head: bytes) -> str | None:
-    """"png", "jpg", "webp" or "gif" from a file's first bytes (never from its name)."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpg"
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return "gif"
-    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    return None
 
 
 class ItemForm(FlaskForm):
@@ -74,18 +60,7 @@ class ItemForm(FlaskForm):
                                    validators=[Optional()])
 
     def validate_image_file(self, field) -> None:
-        upload = field.data
-        if not upload or not getattr(upload, "filename", ""):
-            field.data = None
-            return
-        content = upload.stream.read(MAX_IMAGE_BYTES + 1)
-        if len(content) > MAX_IMAGE_BYTES:
-            raise ValidationError(_l("The image is larger than 2 MB."))
-        kind = image_kind(content[:16])
-        if kind is None:
-            raise ValidationError(_l("Upload a PNG, JPEG, WebP or GIF image."))
-        #: what the view stores: (kind, bytes)
-        field.image = (kind, content)
+        validate_image_field(field)  # sets field.image = (kind, bytes) when valid
 
 
 class PreviewForm(FlaskForm):

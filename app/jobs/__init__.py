@@ -98,8 +98,12 @@ def _declare() -> dict[str, JobSpec]:
     this package first) without an import cycle.
     """
     from app.accounts.jobs import prune_account_data
+    from app.analytics.jobs import prune_clicks, tally
     from app.content.jobs import expire_items, poll_sources, publish_scheduled
+    from app.gamification.challenge_jobs import close_challenges
+    from app.gamification.jobs import award_points
     from app.sharing.jobs import fetch_engagement, post_scheduled_shares, refresh_tokens
+    from app.training.jobs import send_reminders as training_reminders
 
     return _registry(
         JobSpec(
@@ -156,6 +160,52 @@ def _declare() -> dict[str, JobSpec]:
             description="Fetch likes, comments, reshares and impressions of posted API "
                         "shares (one snapshot per hour; X only for posts younger than 30 "
                         "days) and the accounts' follower counts.",
+        ),
+        JobSpec(
+            id="gamification.award",
+            func=award_points,
+            trigger={"trigger": "interval", "minutes": 5},
+            misfire_grace_time=15 * 60,
+            description="Pay points for the shares, unique human clicks, conversions, "
+                        "accepted suggestions and weekly streaks counted since the last run "
+                        "(once per event: idempotency keys), then award badges and levels, "
+                        "and the previous month's top-rank badges.",
+        ),
+        JobSpec(
+            id="gamification.close_challenges",
+            func=close_challenges,
+            trigger={"trigger": "interval", "minutes": 10},
+            misfire_grace_time=30 * 60,
+            description="Close the challenges that ended CHALLENGE_CLOSE_DELAY_MINUTES ago "
+                        "(time for the award job to count their last events): pay the "
+                        "winners once and tell the participants.",
+        ),
+        JobSpec(
+            id="analytics.tally",
+            func=tally,
+            trigger={"trigger": "interval", "minutes": 5},
+            misfire_grace_time=15 * 60,
+            description="Update the daily rollups (per share, person, item, group, topic) "
+                        "from the clicks, shares, conversions, engagement snapshots and "
+                        "points past the watermark (recomputing each touched day bucket; "
+                        "late commits re-scanned within ANALYTICS_TALLY_OVERLAP_MINUTES).",
+        ),
+        JobSpec(
+            id="analytics.retention",
+            func=prune_clicks,
+            trigger={"trigger": "cron", "hour": 4, "minute": 10},
+            misfire_grace_time=6 * 3600,
+            description="Delete raw clicks older than ANALYTICS_CLICK_RETENTION_DAYS once "
+                        "they are rolled up for good (the rollups stay).",
+        ),
+        JobSpec(
+            id="training.reminders",
+            func=training_reminders,
+            trigger={"trigger": "cron", "hour": 7, "minute": 15},
+            misfire_grace_time=6 * 3600,
+            description="Email the people who have not passed a course with a due date: "
+                        "TRAINING_REMINDER_DAYS before it and once overdue (once per "
+                        "person, course and window).",
         ),
     )
 

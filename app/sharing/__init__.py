@@ -8,6 +8,7 @@ from app.sharing import (  # noqa: E402,F401
     connect_views,
     conversions,
     engagement,
+    export,
     redirect,
     views,
 )

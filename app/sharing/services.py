@@ -1,8 +1,8 @@
 """Sharing rules: the one place that decides whether someone may share an item now, the
 creation of a share with its tracked link and reach snapshot, and the redirect target.
 
-Services flush and never commit (DESIGN.md). The training gate (a later issue) goes into
-``may_share`` and nowhere else.
+Services flush and never commit (DESIGN.md). The training gate is in ``may_share`` and
+nowhere else (``training_gate``).
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ class Decision:
 
 def may_share(db: Session, user: User, item: ContentItem, now: datetime | None = None
               ) -> Decision:
-    """THE decision point: may ``user`` share ``item`` now? (Training gate goes here.)"""
+    """THE decision point: may ``user`` share ``item`` now? (The training gate is the
+    last check: a required course not passed yet.)"""
     now = now or utcnow()
     if user.status != UserStatus.ACTIVE:
         return Decision(False, _("Your account cannot share."))
@@ -49,7 +50,30 @@ def may_share(db: Session, user: User, item: ContentItem, now: datetime | None =
         return Decision(False, _("This item is no longer available for sharing."))
     if not is_targeted_to(db, item, user):
         return Decision(False, _("This item is not meant for you."))
+    gate = training_gate(db, user)
+    if gate is not None:
+        return gate
     return Decision(True)
+
+
+def training_gate(db: Session, user: User) -> Decision | None:
+    """The training gate: a refusal naming the course that unlocks sharing, or None.
+
+    One statement when nothing blocks (``blocking_course_id``); the course's version in
+    the person's language is looked up only for a refusal.
+    """
+    from app.training.links import course_path
+    from app.training.services import blocking_course_id, version_for
+
+    blocking = blocking_course_id(db, user)
+    if blocking is None:
+        return None
+    course = version_for(db, blocking, user.language)
+    if course is None:  # unpublished meanwhile: blocking_course_id checked it was not
+        return None
+    return Decision(False, _("Sharing unlocks once you pass the course “%(title)s”.",
+                             title=course.title),
+                    action_url=course_path(course.id), action_label=_("Go to the course"))
 
 
 def is_targeted_to(db: Session, item: ContentItem, user: User) -> bool:

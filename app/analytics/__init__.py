@@ -1,0 +1,9 @@
+"""Analytics: daily rollups per share, person, item, group and topic (the tally job, its
+rebuild and the retention of raw clicks), network values for earned media value, and the
+admin page that sets them. Dashboards read the rollups only (docs/analytics.md)."""
+
+from flask import Blueprint
+
+bp = Blueprint("analytics", __name__)
+
+from app.analytics import admin_views  # noqa: E402,F401

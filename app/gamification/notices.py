@@ -1,0 +1,31 @@
+"""How gamification's in-app notices read, in the reader's language (imported at app start
+by the package, so the kinds are registered before any notice is written or shown).
+
+A badge notice stores both names of the badge: a notice written by the award job reads in
+the language of whoever opens it, and still reads right if the badge is renamed later."""
+
+from __future__ import annotations
+
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from app.gamification.levels import level_name
+from app.notifications.kinds import notice_kind
+
+
+def _language() -> str:
+    locale = get_locale()
+    return locale.language if locale is not None else "en"
+
+
+@notice_kind("gamification.badge")
+def badge_notice(params: dict) -> str:
+    name = params.get(f"name_{_language()}") or params.get("name_en") or ""
+    return _("You earned the badge %(emoji)s %(name)s.", emoji=params.get("emoji", "🏅"),
+             name=name)
+
+
+@notice_kind("gamification.level")
+def level_notice(params: dict) -> str:
+    number = int(params.get("level", 1))
+    return _("You reached level %(number)d: %(name)s.", number=number, name=level_name(number))

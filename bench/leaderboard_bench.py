@@ -24,13 +24,10 @@ row for row before timing.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,8 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, insert, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
 
 from app.accounts.models import Role, User, UserStatus  # noqa: E402
 from app.db import Base, Database  # noqa: E402
@@ -52,6 +48,7 @@ from app.gamification.models import (  # noqa: E402
 )
 from app.gamification.services import period_start  # noqa: E402
 from app.models import import_all_models  # noqa: E402
+from bench._scratch import throwaway_database  # noqa: E402
 
 BUDGET = 1.5
 
@@ -82,29 +79,6 @@ FROM period_totals m JOIN users me ON me.id = m.user_id
 WHERE m.user_id = :viewer AND m.period = :period AND m.period_start = :start
   AND m.points > 0
 """)
-
-
-@contextlib.contextmanager
-def throwaway_database(url: str | None):
-    if url is None:
-        tmp = tempfile.mkdtemp(prefix="relais-leaderboard-bench-")
-        try:
-            yield f"sqlite:///{tmp}/bench.db"
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return
-    base = make_url(url)
-    name = f"relais_bench_lb_{os.getpid()}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def seed(database: Database, people: int, today) -> None:
@@ -203,7 +177,7 @@ def main() -> int:
 
     import_all_models()
     today = datetime.now(UTC).date()
-    with throwaway_database(url) as db_url:
+    with throwaway_database(url, "lb") as db_url:
         database = Database(db_url)
         t0 = time.perf_counter()
         seed(database, args.people, today)

@@ -21,7 +21,6 @@ Python client (every request sent is answered) on codes of their own.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import json
 import os
@@ -40,42 +39,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from app.accounts.models import Role, User, UserStatus  # noqa: E402
 from app.content.models import ContentItem, ContentStatus  # noqa: E402
 from app.db import Base, Database  # noqa: E402
 from app.models import import_all_models  # noqa: E402
 from app.sharing.models import Click, Share, ShareMethod, ShareStatus  # noqa: E402
+from bench._scratch import throwaway_database  # noqa: E402
 
 CHROME = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
           "Chrome/120.0.0.0 Safari/537.36")
 
 
 # --- database ------------------------------------------------------------------------------
-
-@contextlib.contextmanager
-def throwaway_database(url: str | None):
-    if url is None:
-        tmp = tempfile.mkdtemp(prefix="relais-redirect-bench-")
-        try:
-            yield f"sqlite:///{tmp}/bench.db"
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return
-    base = make_url(url)
-    name = f"relais_bench_{os.getpid()}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
 
 def seed(url: str, shares: int, exact: int) -> tuple[list[str], list[str]]:
     """Users, items and shares; codes "m…" for the measured load, "e…" for the exact check."""
@@ -243,7 +220,7 @@ def main() -> int:
     args = parser.parse_args()
     use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
 
-    with throwaway_database(args.database_url) as url:
+    with throwaway_database(args.database_url, "redirect") as url:
         measured, exact_codes = seed(url, args.shares, args.shares // 6)
         tmp = Path(tempfile.mkdtemp(prefix="relais-redirect-codes-"))
         codes_file = tmp / "codes.txt"

@@ -316,8 +316,7 @@ class _ProviderSession(OAuth2Session):
 def check_address(url: str, settings: ProtocolSettings) -> None:
     """The fetcher's address rules (http(s), every address of the host public)."""
     try:
-        _scheme, host, port, _target = fetcher._parse(url)
-        fetcher._resolve(host, port, settings.policy)
+        fetcher.check_address(url, settings.policy)
     except FetchError as exc:
         raise OidcError(f"fetch_{exc.reason_code}", f"{url}: {exc.message}") from exc
 

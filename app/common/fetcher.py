@@ -258,6 +258,14 @@ def _translate(exc: Exception, *, timed_out: bool) -> FetchError | None:
     return None
 
 
+def check_address(url: str, policy: FetchPolicy) -> None:
+    """The address rules alone (http(s), every address of the host allowed by ``policy``),
+    for clients that must use their own HTTP library (OAuth2/OIDC token requests): raises
+    ``FetchError``. Prefer ``fetch``, which also pins the checked address."""
+    _scheme, host, port, _target = _parse(url)
+    _resolve(host, port, policy)
+
+
 def _parse(url: str) -> tuple[str, str, int, str]:
     """Scheme, ASCII host, port and request target, or ``BadScheme``."""
     if not isinstance(url, str) or any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):

@@ -96,8 +96,7 @@ class ProviderSession(OAuth2Session):
 def check_endpoint(url: str, policy: FetchPolicy) -> None:
     """The fetcher's rules for a configured endpoint (scheme, host, every address)."""
     try:
-        _scheme, host, port, _target = fetcher._parse(url)
-        fetcher._resolve(host, port, policy)
+        fetcher.check_address(url, policy)
     except FetchError as exc:
         log.warning("connector endpoint %s refused: %s", url, exc.reason_code)
         raise ConnectorError(_("The network's address is refused by the server's settings."),

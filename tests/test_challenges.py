@@ -381,3 +381,19 @@ def test_the_job_closes_ended_challenges_and_a_second_run_changes_nothing(db, ap
     second = run_job(app, "gamification.close_challenges")
     assert second.status == JobStatus.OK and second.summary == {"closed": 0, "winners": 0}
     assert _state(db) == state
+
+
+def test_goal_text_is_one_translatable_sentence_with_its_plural(app):
+    from app.gamification.challenges import goal_text
+    from app.gamification.models import Challenge, ChallengeGoal, ChallengeMode
+
+    one = Challenge(goal=ChallengeGoal.SHARES, mode=ChallengeMode.EACH, target=1)
+    many = Challenge(goal=ChallengeGoal.UNIQUE_CLICKS, mode=ChallengeMode.TEAM, target=200)
+    with app.test_request_context():
+        assert goal_text(one) == "1 share each"
+        assert goal_text(many) == "200 unique clicks together"
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        from flask_babel import force_locale
+
+        with force_locale("fr"):
+            assert goal_text(one) == "1 partage par participant"

@@ -30,8 +30,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask_babel import format_decimal
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -98,12 +98,27 @@ def mode_label(mode: ChallengeMode) -> str:
 
 def goal_text(challenge: Challenge) -> str:
     """"5 shares each" / "200 unique clicks together, on items about Cloud"."""
-    what = goal_label(challenge.goal)
-    n = format_decimal(challenge.target)
-    text = (_("%(n)s %(what)s each", n=n, what=what) if challenge.mode is ChallengeMode.EACH
-            else _("%(n)s %(what)s together", n=n, what=what))
+    # one whole sentence per goal and mode, with its plural forms: translators get the
+    # grammar right ("1 share", "2 partages") instead of a number glued to a plural label
+    n, each = challenge.target, challenge.mode is ChallengeMode.EACH
+    phrases = {
+        ChallengeGoal.SHARES: (
+            ngettext("%(num)s share each", "%(num)s shares each", n) if each
+            else ngettext("%(num)s share together", "%(num)s shares together", n)),
+        ChallengeGoal.UNIQUE_CLICKS: (
+            ngettext("%(num)s unique click each", "%(num)s unique clicks each", n) if each
+            else ngettext("%(num)s unique click together", "%(num)s unique clicks together",
+                          n)),
+        ChallengeGoal.CONVERSIONS: (
+            ngettext("%(num)s conversion each", "%(num)s conversions each", n) if each
+            else ngettext("%(num)s conversion together", "%(num)s conversions together", n)),
+        ChallengeGoal.POINTS: (
+            ngettext("%(num)s point each", "%(num)s points each", n) if each
+            else ngettext("%(num)s point together", "%(num)s points together", n)),
+    }
+    text = phrases[challenge.goal]
     if challenge.topic is not None:
-        text += ", " + _("on items about %(topic)s", topic=challenge.topic.name)
+        text = _("%(goal)s, on items about %(topic)s", goal=text, topic=challenge.topic.name)
     return text
 
 

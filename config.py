@@ -21,6 +21,12 @@ class ConfigError(RuntimeError):
     """Raised when the configuration is unsafe or incomplete."""
 
 
+def _placeholder(value: str) -> bool:
+    """A value copied from an example file instead of generated."""
+    lowered = value.lower()
+    return any(word in lowered for word in ("change-me", "changeme", "change_me", "example"))
+
+
 def _bool(value: str | None, default: bool = False) -> bool:
     if value is None or value == "":
         return default
@@ -56,12 +62,28 @@ def _dev_secret_key() -> str:
 class Config:
     #: development | production | test
     ENV: str = "development"
+    #: signs sessions and tokens; required in production (at least 32 characters); in
+    #: development a random one is kept in instance/secret_key
     SECRET_KEY: str = ""
+    #: Flask's debug mode (FLASK_DEBUG); refused in production
     DEBUG: bool = False
     TESTING: bool = False
     #: SQLAlchemy URL; SQLite file under instance/ by default, PostgreSQL with
     #: postgresql+psycopg://user:pass@host/db
     DATABASE_URL: str = ""
+    #: how many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (0:
+    #: none; the headers are then ignored — never trust them by default)
+    PROXY_FIX_HOPS: int = 0
+    #: text (development) or json (one JSON object per line: production log collectors)
+    LOG_FORMAT: str = "text"
+    #: one log line per request (method, path, status, duration, request id, person); the
+    #: default from the environment is on in production, off in development (the
+    #: development server logs each request itself)
+    LOG_REQUESTS: bool = True
+    #: the Bearer token /metrics asks for; empty: /metrics is off (404)
+    METRICS_TOKEN: str = ""
+    #: where `flask backup` writes when given no --output (default: instance/backups)
+    BACKUP_DIR: str = ""
     #: public base URL used in emails (invitation and reset links)
     BASE_URL: str = "http://127.0.0.1:5000"
     #: SMTP; with no MAIL_SERVER, emails are written to the log/console
@@ -79,6 +101,7 @@ class Config:
     #: consecutive failed logins before an account is locked, and for how long
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_LOCK_MINUTES: int = 15
+    #: how long an invitation link works
     INVITATION_TTL_HOURS: int = 72
     PASSWORD_RESET_TTL_MINUTES: int = 60
     PASSWORD_MIN_LENGTH: int = 12
@@ -98,6 +121,7 @@ class Config:
     #: argon2 cost; tests lower it
     ARGON2_TIME_COST: int = 3
     ARGON2_MEMORY_COST: int = 65536
+    #: send cookies over HTTPS only (always on in production)
     SESSION_COOKIE_SECURE: bool = False
     REMEMBER_COOKIE_SECURE: bool = False
     SESSION_COOKIE_HTTPONLY: bool = True
@@ -192,6 +216,24 @@ class Config:
     #: clock skew tolerated on the ID token's exp and iat; older ID tokens are refused
     OIDC_CLOCK_SKEW_SECONDS: int = 120
     OIDC_MAX_TOKEN_AGE_SECONDS: int = 600
+    # outbox and webhooks
+    #: the outbox (app/notifications/outbox.py, job "notifications.deliver"): a message is
+    #: given up ("failed") after this many attempts (retries 1, 2, 4 … minutes apart, at
+    #: most 6 hours: 12 attempts span about a day and a half)
+    OUTBOX_MAX_ATTEMPTS: int = 12
+    #: messages delivered per run at most (every minute); the next run takes the rest
+    OUTBOX_BATCH: int = 100
+    #: overall time limit of one webhook call (connect, send, answer)
+    OUTBOX_WEBHOOK_TIMEOUT_SECONDS: int = 10
+    # notifications e-mail
+    #: digests of new content (job "notifications.digests", hourly): sent from this hour
+    #: (UTC) on — daily ones every day, weekly ones on Mondays
+    DIGEST_HOUR_UTC: int = 7
+    #: items in a digest at most (the best ranked, featured first)
+    DIGEST_MAX_ITEMS: int = 5
+    #: inactivity nudge (job "notifications.nudges"): after this many weeks without a
+    #: share, once, then again after as many weeks; 0: no nudges
+    NUDGE_AFTER_WEEKS: int = 3
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -213,6 +255,12 @@ class Config:
             SECRET_KEY=secret,
             DEBUG=False if production else _bool(env.get("FLASK_DEBUG")),
             DATABASE_URL=database_url,
+            BACKUP_DIR=env.get("BACKUP_DIR", "").strip(),
+            METRICS_TOKEN=env.get("METRICS_TOKEN", "").strip(),
+            PROXY_FIX_HOPS=_int(env.get("PROXY_FIX_HOPS"), 0),
+            LOG_FORMAT="json" if env.get("LOG_FORMAT", "").strip().lower() == "json" else "text",
+            # on in production; the development server logs each request itself
+            LOG_REQUESTS=_bool(env.get("LOG_REQUESTS"), production),
             BASE_URL=env.get("BASE_URL", cls.BASE_URL).rstrip("/"),
             MAIL_SERVER=env.get("MAIL_SERVER", ""),
             MAIL_PORT=_int(env.get("MAIL_PORT"), 25),
@@ -251,10 +299,24 @@ class Config:
             SESSION_COOKIE_SECURE=production or _bool(env.get("SESSION_COOKIE_SECURE")),
             REMEMBER_COOKIE_SECURE=production or _bool(env.get("SESSION_COOKIE_SECURE")),
             HSTS=production,
+            # notifications e-mail
+            DIGEST_HOUR_UTC=min(23, max(0, _int(env.get("DIGEST_HOUR_UTC"),
+                                                cls.DIGEST_HOUR_UTC))),
+            DIGEST_MAX_ITEMS=max(1, _int(env.get("DIGEST_MAX_ITEMS"), cls.DIGEST_MAX_ITEMS)),
+            NUDGE_AFTER_WEEKS=max(0, _int(env.get("NUDGE_AFTER_WEEKS"), cls.NUDGE_AFTER_WEEKS)),
+            # outbox and webhooks
+            OUTBOX_MAX_ATTEMPTS=max(1, _int(env.get("OUTBOX_MAX_ATTEMPTS"),
+                                            cls.OUTBOX_MAX_ATTEMPTS)),
+            OUTBOX_BATCH=max(1, _int(env.get("OUTBOX_BATCH"), cls.OUTBOX_BATCH)),
+            OUTBOX_WEBHOOK_TIMEOUT_SECONDS=max(1, _int(env.get("OUTBOX_WEBHOOK_TIMEOUT_SECONDS"),
+                                                       cls.OUTBOX_WEBHOOK_TIMEOUT_SECONDS)),
         )
         if production:
             if len(secret) < 32:
                 raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+            if _placeholder(secret) or _placeholder(cfg.METRICS_TOKEN):
+                raise ConfigError("SECRET_KEY and METRICS_TOKEN must be random values, not "
+                                  "an example's placeholder")
             if _bool(env.get("FLASK_DEBUG")):
                 raise ConfigError("FLASK_DEBUG must be off in production")
             if not cfg.BASE_URL.startswith("https://"):

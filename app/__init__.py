@@ -5,7 +5,6 @@ No I/O happens here (no connection, no migration, no prompt): the engine connect
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from flask import Flask
@@ -23,9 +22,9 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.config.update(config.as_flask_config() if isinstance(config, Config) else config)
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is required")
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
-                                                       "%(message)s")
+    from app.common import request_log
+
+    request_log.configure_logging(app.config.get("LOG_FORMAT", "text"))
     # our modules log as "app.*", children of Flask's "app" logger: let them reach the root
     # handler once instead of twice through Flask's default handler as well
     from flask.logging import default_handler
@@ -85,4 +84,5 @@ def create_app(config: Config | dict | None = None) -> Flask:
     from app import cli
 
     cli.init_app(app)
+    request_log.init_app(app)  # last: the request log and ProxyFix wrap everything
     return app

@@ -38,6 +38,9 @@ def init_app(app: Flask) -> None:
     from app.analytics.cli import analytics_cli
 
     app.cli.add_command(analytics_cli)
+    from app.backup_cli import backup_cli
+
+    app.cli.add_command(backup_cli)
 
     @app.cli.command("db-upgrade")
     @click.argument("revision", default="head")

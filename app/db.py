@@ -191,3 +191,28 @@ def get_session() -> Session:
         session = get_database().new_session(write=write)
         g._db_session = session
     return session
+
+
+# --- INSERT … ON CONFLICT on both databases ---------------------------------------------------
+
+
+def dialect_insert(session: Session, table):
+    """An INSERT of the session's dialect: PostgreSQL's and SQLite's both have
+    ``on_conflict_do_nothing`` / ``on_conflict_do_update`` (the "only once" rules)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+def conflict_target(session: Session, constraint: str, columns: list[str]) -> dict:
+    """The ON CONFLICT target: PostgreSQL names the unique constraint; SQLite only knows
+    the indexed columns."""
+    if session.get_bind().dialect.name == "postgresql":
+        return {"constraint": constraint}
+    return {"index_elements": columns}
+
+
+def on_conflict_nothing(session: Session, stmt, constraint: str, columns: list[str]):
+    return stmt.on_conflict_do_nothing(**conflict_target(session, constraint, columns))

@@ -14,13 +14,19 @@ With ``--generate`` the database is emptied and filled with the acme-100k worklo
 2. *incremental*: the state at the end of the day before the last one is restored (the
    last day's rollups deleted, the watermark put just before that day's events), and one
    tally run catches the day up, timed (median of ``--repeat`` runs);
-3. *raw aggregate*: the last day's per-person × network numbers computed in one SQL
-   aggregate straight over the raw rows (no intermediate table, no writes), timed (median);
-4. equality: the incremental rollups equal the rebuild's (every table, every day), and the
-   raw aggregate equals the stored per-person rows of the day.
+3. *raw aggregates*: the last day's numbers of each of the five rollups (share, person,
+   item, person × topic, group) computed in one SQL aggregate each, straight over the raw
+   rows of the day (no intermediate table, no writes), timed together (median); and the
+   person rollup's aggregate alone, timed (median), for information;
+4. equality: the incremental rollups equal the rebuild's (every table, every day), and each
+   raw aggregate equals the stored rows of its rollup for the day.
 
-Targets: incremental ≤ 1.5 × raw aggregate, ≤ 0.1 × rebuild, equal results. Exit status
-1 when a target is missed or a result differs.
+The fair comparison: one incremental run produces (and writes) all five rollups of the
+day, so the raw baseline with the same results is the five aggregates together — that is
+the ratio with the 1.5 target. The person rollup alone is one fifth of those results.
+
+Targets: incremental ≤ 1.5 × the raw aggregates of the five rollups, ≤ 0.1 × rebuild,
+equal results. Exit status 1 when a target is missed or a result differs.
 """
 
 from __future__ import annotations
@@ -194,18 +200,20 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         session.close()
 
-    inc = statistics.median(incremental)
-    vs_all = inc / statistics.median(raw_all)
-    vs_user = inc / statistics.median(raw_user)
-    vs_rebuild = inc / rebuild_seconds
+    inc, all_five, person = (statistics.median(incremental), statistics.median(raw_all),
+                             statistics.median(raw_user))
+    vs_all, vs_user, vs_rebuild = inc / all_five, inc / person, inc / rebuild_seconds
     equal = not differences and all(raw_equal.values())
     print()
-    print(f"incremental / raw aggregate (same results: the five rollups): {vs_all:.2f} "
-          f"(target ≤ 1.5) {'OK' if vs_all <= 1.5 else 'MISSED'}")
-    print(f"incremental / raw aggregate of the person rollup alone:      {vs_user:.2f} "
-          f"(for information: one of the five results)")
-    print(f"incremental / rebuild: {vs_rebuild:.3f} (target ≤ 0.1) "
-          f"{'OK' if vs_rebuild <= 0.1 else 'MISSED'}")
+    print(f"one day's incremental tally (median): {inc:.2f} s; it computes and writes all "
+          "five rollups of the day (share, person, item, person × topic, group)")
+    print(f"incremental / raw aggregates of the five rollups ({all_five:.2f} s, the same five "
+          f"results, nothing written): {vs_all:.2f} (target ≤ 1.5) "
+          f"{'OK' if vs_all <= 1.5 else 'MISSED'}  <- the like-for-like comparison")
+    print(f"incremental / raw aggregate of the person rollup alone ({person:.2f} s, one of the "
+          f"five results, nothing written): {vs_user:.2f} (for information only, no target)")
+    print(f"incremental / full rebuild ({rebuild_seconds:.2f} s): {vs_rebuild:.3f} "
+          f"(target ≤ 0.1) {'OK' if vs_rebuild <= 0.1 else 'MISSED'}")
     print(f"results equal: incremental = rebuild {'yes' if not differences else 'NO'}; "
           "raw aggregates = rollups " + ", ".join(
               f"{kind} {'yes' if ok else 'NO'}" for kind, ok in raw_equal.items()))

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Relais API quickstart: with a personal access token, create a person and publish a
-content item. Standard library only.
+"""Relais API quickstart: with a personal access token, create a person, publish a
+content item, then read this month's leaderboard and an employee's stats. Standard library
+only.
 
     export RELAIS_API_TOKEN=rls_...        # Settings → API tokens (an admin's token)
     python examples/api_quickstart.py --base-url https://relais.example.com \\
         --email new.joiner@example.com --name "New Joiner" \\
-        --url https://www.example.com/blog/launch --title "We launched"
+        --url https://www.example.com/blog/launch --title "We launched" \\
+        --stats-user-id 42
 
 The token is read from the environment (never from the command line, where other users of
 the machine could see it in the process list, and never in a URL). Each POST carries an
@@ -74,6 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", required=True, help="the page to share")
     parser.add_argument("--title", required=True)
     parser.add_argument("--linkedin-text", default="")
+    parser.add_argument("--stats-user-id", type=int, default=None,
+                        help="whose stats to read (default: the person just created)")
+    parser.add_argument("--period", default="30d",
+                        help="the stats' period: 7d, 30d, 90d, month, last_month, quarter, "
+                             "year")
     args = parser.parse_args(argv)
     token = os.environ.get("RELAIS_API_TOKEN", "")
     if not token:
@@ -96,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
         draft = api.call("POST", "/content", item, idempotency_key=f"{run}-item")
         published = api.call("POST", f"/content/{draft['id']}/transitions",
                              {"action": "publish"})
+        # this month's company board by points: the top rows and your own rank
+        board = api.call("GET", "/leaderboards?period=month&metric=points&per_page=10")
+        stats_of = args.stats_user_id or user["id"]
+        stats = api.call("GET", f"/users/{stats_of}/stats?period={args.period}")
     except ApiError as exc:
         print(json.dumps({"error": exc.status, "problem": exc.problem}, indent=2),
               file=sys.stderr)
@@ -108,6 +119,16 @@ def main(argv: list[str] | None = None) -> int:
         "user": {"id": user["id"], "email": user["email"], "status": user["status"]},
         "item": {"id": published["id"], "status": published["status"],
                  "published_at": published["published_at"]},
+        "leaderboard": {"period_start": board["period_start"],
+                        "top": [{"rank": row["rank"], "name": row["name"],
+                                 "points": row["value"]} for row in board["items"]],
+                        "you": board["you"]},
+        "stats": {"user_id": stats["user_id"], "from": stats["from"], "to": stats["to"],
+                  **{key: stats["totals"][key] for key in (
+                      "shares", "reach", "human_clicks", "unique_clicks", "conversions",
+                      "emv")},
+                  "currency": stats["currency"], "points_balance": stats["points_balance"],
+                  "level": stats["level"], "badges": stats["badges"]},
     }, indent=2))
     return 0
 

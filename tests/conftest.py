@@ -76,6 +76,22 @@ def private_postgres_database(url: str):
         admin.dispose()
 
 
+@contextlib.contextmanager
+def own_postgres_database():
+    """A new, empty PostgreSQL database for one test (dropped afterwards), for tests whose
+    processes commit; skips (fails under RELAIS_REQUIRE_POSTGRES=1) without a server or
+    without the right to create databases."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        if REQUIRE_POSTGRES:
+            pytest.fail("RELAIS_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
+        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL")
+    with private_postgres_database(base) as url:
+        if url == base:
+            pytest.skip("this test needs a database of its own (CREATEDB right)")
+        yield url
+
+
 @pytest.fixture(scope="session")
 def engine(database_url):
     import_all_models()

@@ -6,6 +6,7 @@ server error and that every answer conforms to the documented schema."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 import schemathesis
@@ -14,12 +15,18 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from app.accounts.models import GroupKind, Role
+from app.analytics import tally
+from app.common.actor import Actor
 from app.common.permissions import ROUTES
 from app.content.models import ContentItem, ContentStatus
 from app.db import utcnow
+from app.gamification.models import BadgeCriterion
+from app.gamification.services import correct
 from app.sharing.models import Click, Conversion, Share, ShareMethod, ShareStatus
 from tests.factories import GroupFactory, TopicFactory, UserFactory
 from tests.factories_api import Api
+from tests.factories_gamification import badge
+from tests.factories_training import make_course
 
 SPEC_URL = "/api/v1/openapi.json"
 #: examples per operation and generation mode: enough to hit the edges (empty, huge,
@@ -114,9 +121,15 @@ def scene(db):
         db.add(Conversion(event_id=f"ev-{n}", share_id=share.id, type="lead",
                           occurred_at=utcnow()))
     db.flush()
+    # points, a badge, a course and the rollups (leaderboards, ledger, courses, analytics)
+    course = make_course(db, group_ids=[groups[1].id])
+    badge(db, BadgeCriterion.POINTS, 10)
+    correct(db, user_id=people[1].id, points=25, reason="Welcome", actor=Actor(manager.id))
+    tally.tally(db, utcnow() + timedelta(hours=1))
     return {"manager": manager, "pinned": {
         "user_id": people[1].id, "group_id": groups[1].id, "item_id": item.id,
-        "share_id": shares[0].id, "employee_number": "E-2"}}
+        "share_id": shares[0].id, "employee_number": "E-2", "course_id": course.id,
+        "dimension": "user"}}
 
 
 def _run_schemathesis(app, secret: str, pinned: dict) -> None:

@@ -373,13 +373,15 @@ def test_the_job_closes_ended_challenges_and_a_second_run_changes_nothing(db, ap
 
     first = run_job(app, "gamification.close_challenges")
     assert first.status == JobStatus.OK, first.error
-    assert first.summary == {"closed": 1, "winners": 1}
+    # "announced": people told that a challenge of theirs started (never twice)
+    assert first.summary == {"closed": 1, "winners": 1, "announced": 5}
     state = _state(db)
     assert {cid for cid, closed_at in state[0] if closed_at is not None} == {ended.id}
     assert ledger(db, ended) == {ann.id: 50}  # the default CHALLENGE_WON rule
 
     second = run_job(app, "gamification.close_challenges")
-    assert second.status == JobStatus.OK and second.summary == {"closed": 0, "winners": 0}
+    assert second.status == JobStatus.OK and second.summary == {"closed": 0, "winners": 0,
+                                                             "announced": 0}
     assert _state(db) == state
 
 

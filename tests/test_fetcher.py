@@ -638,3 +638,116 @@ def test_errors_carry_a_reason_and_a_message():
     assert error.reason_code == "blocked_address" and str(error) == error.message
     custom = FetchFailed("dns", "The host name could not be found.")
     assert (custom.reason_code, custom.message) == ("dns", "The host name could not be found.")
+
+
+# --- POST (outgoing webhooks): same checks, no redirects followed, header whitelist ---------
+
+
+class _PostHandler(_Handler):
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        self.server.requests.append((self.path, dict(self.headers), body))
+        route = urlsplit(self.path).path.strip("/")
+        try:
+            if route == "ok":
+                self._send(200, b'{"ok":true}', "application/json")
+            elif route == "moved":
+                self._send(302, Location="/ok")
+            elif route == "error":
+                self._send(500, b"boom", "text/plain")
+            elif route == "big":
+                self._send(200, b"x" * (2 * MIB), "text/plain")
+            elif route == "stall":
+                time.sleep(3)
+                self._send(200, b"late")
+            else:
+                self.route_missing()
+        except OSError:
+            pass
+
+
+@pytest.fixture(scope="module")
+def post_server():
+    server = _Server()
+    server.RequestHandlerClass = _PostHandler
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def receiver(post_server):
+    post_server.requests.clear()
+    return post_server
+
+
+def test_post_sends_the_body_and_the_allowed_headers(receiver):
+    result = fetcher.post(f"http://127.0.0.1:{receiver.port}/ok", b'{"a":1}',
+                          content_type="application/json",
+                          headers={"X-Relais-Signature": "sha256=00", "X-Relais-Delivery": "k1"},
+                          policy=LOOPBACK)
+    assert (result.status, result.ok, result.content) == (200, True, b'{"ok":true}')
+    path, headers, body = receiver.requests[0]
+    assert (path, body) == ("/ok", b'{"a":1}')
+    assert headers["Content-Type"] == "application/json"
+    assert headers["Content-Length"] == "7"
+    assert (headers["X-Relais-Signature"], headers["X-Relais-Delivery"]) == ("sha256=00", "k1")
+
+
+def test_post_does_not_follow_redirects(receiver):
+    result = fetcher.post(f"http://127.0.0.1:{receiver.port}/moved", b"{}", policy=LOOPBACK)
+    assert (result.status, result.ok, result.headers["Location"]) == (302, False, "/ok")
+    assert [r[0] for r in receiver.requests] == ["/moved"]  # /ok was never asked for
+
+
+def test_post_returns_error_statuses(receiver):
+    result = fetcher.post(f"http://127.0.0.1:{receiver.port}/error", b"{}", policy=LOOPBACK)
+    assert (result.status, result.ok) == (500, False)
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:{port}/ok", "http://localhost:{port}/ok", "http://10.0.0.1/ok",
+    "http://169.254.169.254/latest", "http://[::1]:{port}/ok", "http://192.168.1.1/",
+])
+def test_post_refuses_private_and_loopback_addresses_by_default(url, receiver, connects):
+    with pytest.raises(BlockedAddress):
+        fetcher.post(url.format(port=receiver.port), b"{}")
+    assert connects == [] and receiver.requests == []
+
+
+def test_post_allows_loopback_only_when_the_policy_says_so(receiver, connects):
+    fetcher.post(f"http://127.0.0.1:{receiver.port}/ok", b"{}", policy=LOOPBACK)
+    assert len(receiver.requests) == 1
+    with pytest.raises(BlockedAddress):  # allow_loopback never opens private ranges
+        fetcher.post("http://10.0.0.1/ok", b"{}", policy=LOOPBACK)
+    assert all(ipaddress.ip_address(host).is_loopback for host, _port in connects)
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.com/",
+                                 "http://user:pw@example.com/"])
+def test_post_refuses_other_schemes(url, connects):
+    with pytest.raises(BadScheme):
+        fetcher.post(url, b"{}")
+    assert connects == []
+
+
+@pytest.mark.parametrize("headers", [{"Authorization": "Bearer x"}, {"Host": "evil"},
+                                     {"X-Relais-Delivery": "a\r\nX-Evil: 1"}])
+def test_post_only_takes_whitelisted_headers_without_control_characters(headers, receiver):
+    with pytest.raises(ValueError):
+        fetcher.post(f"http://127.0.0.1:{receiver.port}/ok", b"{}", headers=headers,
+                     policy=LOOPBACK)
+    assert receiver.requests == []
+
+
+def test_post_respects_the_size_and_time_limits(receiver):
+    with pytest.raises(TooLarge):
+        fetcher.post(f"http://127.0.0.1:{receiver.port}/big", b"{}", policy=LOOPBACK)
+    started = time.monotonic()
+    with pytest.raises(FetchTimeout):
+        fetcher.post(f"http://127.0.0.1:{receiver.port}/stall", b"{}", policy=QUICK)
+    assert time.monotonic() - started < 2

@@ -163,3 +163,12 @@ def test_demo_challenges_finished_running_and_upcoming(seeded):
     assert progress and sum(p.value for p in progress) > 0
     open_ = [c for c in rows.values() if c.closed_at is None]
     assert len(open_) == 2 and all(c.ends_at > utcnow() for c in open_)
+
+
+def test_the_made_up_history_queues_no_email(seeded):
+    """Its notices are in the bells; the e-mails they queued (to invented addresses) are
+    dropped by the seed."""
+    from app.notifications.models import Notice, OutboxMessage
+
+    assert seeded.scalar(select(func.count()).select_from(Notice)) > 0
+    assert seeded.scalar(select(func.count()).select_from(OutboxMessage)) == 0

@@ -73,6 +73,25 @@ def test_my_points_shows_balance_level_badges_and_the_history(auth, db):
     assert 'data-testid="next-level-requirements"' in html
 
 
+def test_my_points_costs_the_same_statements_for_one_badge_or_five(auth, db, app):
+    """Regression: each earned badge was loaded by its own SELECT from the template."""
+    from app.gamification.models import UserBadge
+    from tests.test_my_shares import count_statements
+
+    def statements_with(n: int) -> int:
+        user = auth.as_role(Role.EMPLOYEE)
+        for _ in range(n):
+            db.add(UserBadge(user_id=user.id, badge_id=g.badge(db, BadgeCriterion.SHARES).id,
+                             awarded_at=utcnow()))
+        db.flush()
+        with count_statements(app) as statements:
+            html = text(auth.client.get("/me/points"))
+        assert html.count('data-testid="badge-earned"') == n
+        return len(statements)
+
+    assert statements_with(1) == statements_with(5)
+
+
 def test_the_history_is_paginated(auth, db, app):
     user = auth.as_role(Role.EMPLOYEE)
     per_page = app.config["PER_PAGE"]

@@ -3,22 +3,17 @@ downgrade base empties it — on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-import os
-import secrets
-
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, inspect
 
 from app.cli import alembic_config
 from app.db import Base
 from app.models import import_all_models
-
-REQUIRE_POSTGRES = os.environ.get("RELAIS_REQUIRE_POSTGRES") == "1"
+from tests.conftest import own_postgres_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -26,21 +21,8 @@ def empty_database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrations.db'}"
         return
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        if REQUIRE_POSTGRES:
-            pytest.fail("RELAIS_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
-        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL")
-    name = f"relais_mig_{secrets.token_hex(4)}"
-    admin = create_engine(make_url(base).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with own_postgres_database() as url:
+        yield url
 
 
 def test_single_head():

@@ -403,9 +403,10 @@ def test_a_non_http_item_url_is_never_a_redirect_target(client, db):
 # --- the WSGI fast path -------------------------------------------------------------------------
 
 def _headers(response) -> dict:
-    """Without what only a signed-in visitor gets (their session cookie refreshed)."""
+    """Without what only a signed-in visitor gets (their session cookie refreshed) and the
+    request id (one per request)."""
     return {k: v for k, v in response.headers.items()
-            if k not in ("Date", "Content-Type", "Set-Cookie", "Vary")}
+            if k not in ("Date", "Content-Type", "Set-Cookie", "Vary", "X-Request-ID")}
 
 
 def test_the_fast_path_answers_like_the_flask_route(app, client, db, auth):

@@ -225,6 +225,9 @@ def test_production_config_from_env_is_strict():
     ({"FLASK_DEBUG": "true"}, "FLASK_DEBUG must be off"),
     ({"BASE_URL": "http://relais.acme.example"}, "BASE_URL must be an https:// URL"),
     ({"BASE_URL": ""}, "BASE_URL must be an https:// URL"),
+    # values copied from an example file (deploy/relais.env.example) instead of generated
+    ({"SECRET_KEY": "change-me-to-48-random-characters-python3-secrets"}, "not an example"),
+    ({"METRICS_TOKEN": "change-me-too"}, "not an example"),
 ])
 def test_production_config_refuses_unsafe_settings(env, message):
     with pytest.raises(ConfigError, match=re.escape(message)):

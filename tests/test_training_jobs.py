@@ -60,6 +60,7 @@ def test_reminders_once_per_window_in_each_language(app, db, mail):
 
     with time_machine.travel(NOW, tick=False):
         first = run_job(app, "training.reminders")
+        deliver(app)
     assert first.status == JobStatus.OK, first.error
     assert first.summary == {"courses": 1, "sent": 2}
     key = f"7d:{due.isoformat()}"
@@ -70,6 +71,9 @@ def test_reminders_once_per_window_in_each_language(app, db, mail):
     assert "is due in 5 days" in text
     assert f"http://relais.test/training/courses/{course.id}" in text
     assert message.get_body(preferencelist=("html",)) is not None
+    # the notification footer: preferences, and an unsubscribe from reminders
+    assert "http://relais.test/settings/notifications" in text
+    assert message["List-Unsubscribe"].startswith("<http://relais.test/unsubscribe/")
     french_mail = mail.wait_for("bea@acme.example")
     assert "Cours sur la charte" in french_mail["Subject"]
     assert f"/training/courses/{copy.id}" in \
@@ -79,6 +83,7 @@ def test_reminders_once_per_window_in_each_language(app, db, mail):
     mail.clear()
     with time_machine.travel(NOW + timedelta(hours=1), tick=False):
         second = run_job(app, "training.reminders")
+        deliver(app)
     assert second.status == JobStatus.OK and second.summary == {"courses": 1, "sent": 0}
     assert sent(db) == sorted([(english.id, key), (french.id, key)])
     assert mail.messages == []
@@ -90,10 +95,17 @@ def test_reminders_once_per_window_in_each_language(app, db, mail):
     with time_machine.travel(NOW + timedelta(days=6), tick=False):
         assert run_job(app, "training.reminders").summary["sent"] == 2
         assert run_job(app, "training.reminders").summary["sent"] == 0
+        deliver(app)
     overdue = mail.wait_for("ann@acme.example")
     assert overdue["Subject"] == "Overdue training: Policy course"
     assert [w for uid, w in sent(db) if uid == english.id] == [
         f"1d:{due.isoformat()}", f"7d:{due.isoformat()}", f"overdue:{due.isoformat()}"]
+
+
+def deliver(app) -> None:
+    """The outbox's delivery job: reminders are queued, then sent by it."""
+    run = run_job(app, "notifications.deliver")
+    assert run.status == JobStatus.OK, run.error
 
 
 def test_moving_the_due_date_opens_new_windows(app, db, mail):
@@ -118,6 +130,7 @@ def test_no_reminders_outside_the_audience_or_without_a_due_date(app, db, mail):
     make_course(db, title="Draft", publish=False, due_on=NOW.date())
     with time_machine.travel(NOW, tick=False):
         result = run_job(app, "training.reminders")
+        deliver(app)
     assert result.summary == {"courses": 1, "sent": 1}
     assert [uid for uid, _w in sent(db)] == [member.id]
     assert mail.wait_for("member@acme.example")["Subject"] == "Training due soon: Group course"

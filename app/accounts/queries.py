@@ -108,11 +108,19 @@ def invited_people(db: Session) -> Select:
             .order_by(User.created_at.desc(), User.id.desc()))
 
 
-def team_ids(db: Session, manager_id: int) -> list[int]:
-    """Direct and indirect reports of a manager (recursive CTE, one statement)."""
+def team_members(manager_id) -> Select:
+    """THE definition of a manager's team: direct and indirect reports, as a SELECT of ids
+    to embed in another statement (a team of any size costs no extra statement and no huge
+    IN list). ``manager_id`` is an id or a bind parameter. A recursive CTE with UNION, not
+    UNION ALL: a reporting cycle ends the recursion instead of looping."""
     tree = select(User.id).where(User.manager_id == manager_id).cte("team", recursive=True)
     tree = tree.union(select(User.id).where(User.manager_id == tree.c.id))
-    return list(db.scalars(select(tree.c.id)))
+    return select(tree.c.id)
+
+
+def team_ids(db: Session, manager_id: int) -> list[int]:
+    """Direct and indirect reports of a manager (one statement)."""
+    return list(db.scalars(team_members(manager_id)))
 
 
 def team_statement(db: Session, manager_id: int) -> Select:

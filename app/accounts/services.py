@@ -183,12 +183,20 @@ def _groups(db: Session, group_ids: Iterable[int]) -> list[Group]:
 
 def invite(db: Session, settings: AccountSettings, mailer: Mailer, actor: Actor, *, email: str,
            name: str, role: Role = Role.EMPLOYEE, language: str = "en",
-           manager_id: int | None = None, group_ids: Iterable[int] = ()) -> User:
+           manager_id: int | None = None, group_ids: Iterable[int] = (),
+           send: bool = True) -> User:
+    """Create an invited person (the admin's invitation form, the API, provisioning).
+
+    With ``send`` (the default) an invitation token is issued and its email goes out after
+    the commit; inviting someone still invited sends them a new one. Without it the person
+    waits, invited, until an admin sends the invitation from the Invitations page (or they
+    sign in through single sign-on): an HR system can create joiners before their first
+    day. An email that already has an account is refused either way."""
     email = check_email(email)
     name = (name or "").strip() or email.split("@")[0]
     existing = user_by_email(db, email)
     if existing is not None:
-        if existing.status == UserStatus.INVITED:
+        if send and existing.status == UserStatus.INVITED:
             resend_invitation(db, settings, mailer, actor, existing)
             return existing
         raise ServiceError(_("%(email)s already has an account.", email=email), field="email")
@@ -199,6 +207,10 @@ def invite(db: Session, settings: AccountSettings, mailer: Mailer, actor: Actor,
                 groups=groups)
     db.add(user)
     db.flush()
+    if not send:
+        record(db, actor, "user.created", target=user, email=email, role=role.value,
+               invitation_sent=False)
+        return user
     token = issue_token(db, user, TokenPurpose.INVITE, settings.invitation_ttl, actor.user_id)
     record(db, actor, "user.invited", target=user, email=email, role=role.value)
     send_after_commit(db, mailer, [emails.invitation(mailer, user, token, settings.invitation_ttl)])

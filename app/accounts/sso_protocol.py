@@ -450,7 +450,9 @@ def validate_id_token(id_token: str, metadata: ProviderMetadata, settings: Proto
         except (JoseError, ValueError) as exc:
             raise OidcError("bad_signature", f"the ID token cannot be verified: "
                                              f"{type(exc).__name__}") from exc
-    assert token is not None
+    if token is None:  # unreachable: each pass decodes or raises (an explicit check, not an
+        # assert, so that it holds under ``python -O`` too)
+        raise OidcError("bad_signature", "the ID token cannot be verified")
     claims = token.claims
     registry = jwt.JWTClaimsRegistry(
         now=now, leeway=settings.leeway_seconds,

@@ -7,3 +7,10 @@ from flask import Blueprint
 bp = Blueprint("analytics", __name__)
 
 from app.analytics import admin_views  # noqa: E402,F401
+
+# isort: split
+# the company's and a manager's team's dashboards
+from app.analytics import dashboard_views  # noqa: E402,F401
+
+# isort: split
+from app.analytics import impact_views  # noqa: E402,F401

@@ -18,10 +18,24 @@ API_VERSION = "1.0"
 
 
 def _resources():
-    from app.api import clicks, content, conversions, groups, scim, shares, users
+    from app.api import (
+        analytics,
+        badges,
+        clicks,
+        content,
+        conversions,
+        courses,
+        groups,
+        leaderboards,
+        points,
+        scim,
+        shares,
+        users,
+    )
 
     return [users.blp, scim.blp, groups.blp, content.blp, shares.blp, clicks.blp,
-            conversions.blp]
+            conversions.blp, leaderboards.blp, points.blp, badges.blp, courses.blp,
+            analytics.blp]
 
 
 def init_app(app: Flask) -> None:
@@ -62,7 +76,8 @@ def init_app(app: Flask) -> None:
 def _spec_options() -> dict:
     return {
         "info": {"description": "The open REST API of Relais: people, groups, content, "
-                                "shares, clicks and conversions. Every call is made with a "
+                                "shares, clicks, conversions, leaderboards, points, badges, "
+                                "courses and analytics. Every call is made with a "
                                 "personal access token and checked against the same "
                                 "permissions as the web pages. Errors are RFC 9457 problems."},
         "servers": [{"url": "/"}],

@@ -79,7 +79,9 @@ class NewPerson:
 
 def create_person(db: Session, settings: AccountSettings, mailer: Mailer, actor: Actor,
                   data: NewPerson) -> User:
-    """Create an invited person, like the admin UI's invitation form.
+    """Create an invited person through the admin invitation form's own service
+    (``accounts.invite``), plus the API's rules: an email or employee number already taken
+    is a 409 (the form would resend a pending invitation instead).
 
     With ``send_invitation`` (the default) the invitation email goes out after the commit,
     exactly as from the UI. Without it the person waits, invited, until an admin sends
@@ -93,22 +95,9 @@ def create_person(db: Session, settings: AccountSettings, mailer: Mailer, actor:
     if number is not None and user_by_employee_number(db, number) is not None:
         raise conflict(_("Another person has employee number %(n)s.", n=number),
                        "employee_number")
-    if data.send_invitation:
-        user = accounts.invite(db, settings, mailer, actor, email=email, name=data.name,
-                               role=data.role, language=data.language,
-                               manager_id=data.manager_id, group_ids=data.group_ids)
-    else:
-        # the same checks as accounts.invite, without the invitation token and email
-        manager = accounts._check_manager(db, None, data.manager_id)
-        groups = accounts._groups(db, data.group_ids)
-        name = (data.name or "").strip() or email.split("@")[0]
-        user = User(email=email, name=name[:200], role=data.role, status=UserStatus.INVITED,
-                    language=data.language if data.language in ("en", "fr") else "en",
-                    manager=manager, groups=groups)
-        db.add(user)
-        db.flush()
-        record(db, actor, "user.created", target=user, email=email, role=data.role.value,
-               invitation_sent=False)
+    user = accounts.invite(db, settings, mailer, actor, email=email, name=data.name,
+                           role=data.role, language=data.language, manager_id=data.manager_id,
+                           group_ids=data.group_ids, send=data.send_invitation)
     if number is not None:
         user.employee_number = number
         record(db, actor, "user.employee_number_set", target=user, new=number)

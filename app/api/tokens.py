@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
@@ -45,6 +46,10 @@ SCOPES: dict[str, tuple[object, Role]] = {
     "content:read": (_l("Read content items"), Role.CURATOR),
     "content:write": (_l("Create, edit, publish and archive content items"), Role.CURATOR),
     "shares:read": (_l("Read shares, click summaries and conversions"), Role.EMPLOYEE),
+    "gamification:read": (_l("Read leaderboards, points ledgers and badges"), Role.EMPLOYEE),
+    "gamification:write": (_l("Adjust people's points"), Role.ADMIN),
+    "training:read": (_l("Read courses and training progress"), Role.EMPLOYEE),
+    "analytics:read": (_l("Read analytics rollups and people's stats"), Role.EMPLOYEE),
 }
 ALL_SCOPES = "*"
 
@@ -98,8 +103,9 @@ def create_token(db: Session, actor: Actor, owner: User, *, name: str,
         raise ServiceError(_("Choose a lifetime between 1 day and 10 years, or none."),
                            field="expires_in_days")
     if active_count(db, owner.id, now) >= MAX_ACTIVE_PER_USER:
-        raise ServiceError(_("You have %(n)d active tokens: revoke unused ones first.",
-                             n=MAX_ACTIVE_PER_USER), field="name")
+        raise ServiceError(ngettext("You have %(num)d active token: revoke unused ones first.",
+                                    "You have %(num)d active tokens: revoke unused ones first.",
+                                    MAX_ACTIVE_PER_USER), field="name")
     secret = generate()
     token = ApiToken(token_hash=digest(secret), prefix=secret[:DISPLAY_LENGTH], name=name[:100],
                      kind=kind, user_id=owner.id, scopes=scope_text, created_at=now,

@@ -20,6 +20,7 @@ from app.api.meta import id_param
 from app.api.pagination import Id, PageArgs, Text, in_range_id, page_body, page_of, paginated
 from app.api.services import EMPLOYEE_NUMBER_PATTERN
 from app.common.web import current_actor, db, mailer
+from app.gamification import team_queries
 
 blp = ApiBlueprint("api_users", __name__, scope="users",
                    description="People: the employees enrolled as ambassadors, their managers, "
@@ -105,6 +106,22 @@ def user_or_404(user_id: int) -> User:
     if user is None:
         abort(404)
     return user
+
+
+def visible_person_or_404(user_id: int, *, curators: bool = False) -> User:
+    """A person whose numbers (points, badges, courses, stats) the caller may read, as on
+    the pages: themself; their reports, direct and indirect, if they manage people (the
+    team activity page); anyone for an admin — and for a curator where the pages show
+    everyone to curators (training reports, the company dashboard). Anyone else is a 404:
+    their existence is not told."""
+    person = user_or_404(user_id)
+    me = current_user
+    if person.id == me.id or me.has_role(Role.ADMIN) or (curators and me.has_role(Role.CURATOR)):
+        return person
+    if person.erased_at is None and me.has_role(Role.MANAGER) and team_queries.in_team(
+            db(), me.id, person.id):
+        return person
+    abort(404)
 
 
 @blp.route("/me", methods=["GET"])

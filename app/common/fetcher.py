@@ -1,4 +1,5 @@
-"""The one way Relais fetches a URL that a user gave it (RSS, link previews, connectors).
+"""The one way Relais fetches a URL that a user gave it (RSS, link previews, connectors),
+and POSTs to one (outgoing webhooks: ``post``, which never follows a redirect).
 
 SSRF defence (DESIGN.md, Security): http(s) only, no credentials in the URL; the host is
 resolved once and every address it resolves to must be global; the socket is opened to that
@@ -196,6 +197,35 @@ def fetch(url: str, *, policy: FetchPolicy | None = None, accept: str = "*/*",
     raise TooManyRedirects(message=f"The page redirects more than {policy.max_redirects} times.")
 
 
+#: the only request headers a caller may add to a POST (signed webhook deliveries)
+POST_HEADERS = frozenset({"x-relais-timestamp", "x-relais-signature", "x-relais-delivery",
+                          "x-relais-event"})
+
+
+def post(url: str, body: bytes, *, content_type: str = "application/json",
+         headers: Mapping[str, str] | None = None,
+         policy: FetchPolicy | None = None) -> FetchResult:
+    """POST ``body`` to ``url`` once, or raise a ``FetchError``. Any status is returned.
+
+    Same checks as ``fetch`` (address rules, pinned connection, size and time limits).
+    Redirects are NOT followed (a POST must not be replayed elsewhere): a 3xx comes back as
+    it is, ``ok`` False, with its ``Location`` in ``headers``. ``headers``: only the names in
+    ``POST_HEADERS``, without control characters; anything else is a ``ValueError``.
+    """
+    policy = policy or FetchPolicy()
+    extra = {"Content-Type": content_type, **(headers or {})}
+    if any(name.lower() not in POST_HEADERS for name in headers or {}) or any(
+            ord(c) < 0x20 or ord(c) == 0x7F for value in extra.values() for c in value):
+        raise ValueError(f"only {', '.join(sorted(POST_HEADERS))} and a content type, "
+                         "without control characters")
+    response = _exchange(url, method="POST", accept="*/*", policy=policy,
+                         deadline=time.monotonic() + policy.timeout, extra=extra,
+                         body=bytes(body))
+    return FetchResult(url=url, final_url=url, status=response.status,
+                       headers=response.headers, content=response.content,
+                       content_type=response.content_type, charset=response.charset)
+
+
 # --- one request: check the URL, resolve and check, connect to the checked address ---------
 
 
@@ -210,7 +240,8 @@ class _Response:
 
 
 def _exchange(url: str, *, method: str, accept: str, policy: FetchPolicy,
-              deadline: float, extra: Mapping[str, str] | None = None) -> _Response:
+              deadline: float, extra: Mapping[str, str] | None = None,
+              body: bytes | None = None) -> _Response:
     scheme, host, port, target = _parse(url)
     addresses = _resolve(host, port, policy)
     if time.monotonic() >= deadline:
@@ -219,7 +250,7 @@ def _exchange(url: str, *, method: str, accept: str, policy: FetchPolicy,
     conn = connection_class(host, port, addresses=addresses, deadline=deadline)
     watchdog = _Watchdog(conn, deadline)
     try:
-        conn.request(method, target, headers={
+        conn.request(method, target, body=body, headers={
             "User-Agent": policy.user_agent, "Accept": accept,
             "Accept-Encoding": "gzip", "Connection": "close", **(extra or {})})
         resp = conn.getresponse()

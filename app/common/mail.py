@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -25,6 +25,8 @@ class Email:
     subject: str
     text: str
     html: str | None = None
+    #: extra header lines, e.g. List-Unsubscribe (RFC 2369/8058) on notification e-mails
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class Mailer:
@@ -55,6 +57,8 @@ class Mailer:
         msg["Subject"] = email.subject
         msg["Date"] = formatdate(localtime=False)
         msg["Message-ID"] = make_msgid(domain="relais.local")
+        for name, value in email.headers.items():
+            msg[name] = value
         msg.set_content(email.text)
         if email.html:
             msg.add_alternative(email.html, subtype="html")
@@ -68,18 +72,53 @@ class Mailer:
             for email in emails:
                 log.info("email to %s — %s\n%s", email.to, email.subject, email.text)
             return
+        with self._connect() as smtp:
+            for email in emails:
+                smtp.send_message(self._message(email))
+
+    def send_each(self, emails: list[Email]) -> list[Exception | None]:
+        """Send a batch over one SMTP connection and say, per message, what happened (None:
+        accepted by the server) instead of raising: the outbox marks each one (a refused
+        recipient does not stop the others; a lost connection fails the rest)."""
+        if not self.server:
+            self.send(emails)
+            return [None] * len(emails)
+        results: list[Exception | None] = []
+        try:
+            with self._connect() as smtp:
+                for email in emails:
+                    try:
+                        smtp.send_message(self._message(email))
+                    except (smtplib.SMTPServerDisconnected, OSError) as exc:
+                        results.append(exc)
+                        break
+                    except (smtplib.SMTPException, ValueError) as exc:  # this message only
+                        results.append(exc)
+                    else:
+                        results.append(None)
+        except (smtplib.SMTPException, OSError) as exc:  # connect, STARTTLS, login or QUIT
+            if len(results) == len(emails):  # only QUIT failed: the messages were accepted
+                return results
+            results.extend([exc] * (len(emails) - len(results)))
+            return results
+        lost = results[-1] if results and len(results) < len(emails) else None
+        return results + [lost] * (len(emails) - len(results))
+
+    def _connect(self) -> smtplib.SMTP:
         if self.use_ssl:
             smtp = smtplib.SMTP_SSL(self.server, self.port, timeout=self.timeout,
                                     context=ssl.create_default_context())
         else:
             smtp = smtplib.SMTP(self.server, self.port, timeout=self.timeout)
-        with smtp:
+        try:
             if self.use_tls:
                 smtp.starttls(context=ssl.create_default_context())
             if self.username:
                 smtp.login(self.username, self.password)
-            for email in emails:
-                smtp.send_message(self._message(email))
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
 
 
 def render_email(template: str, to: str, language: str, subject_fn, **context) -> Email:

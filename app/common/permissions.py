@@ -46,6 +46,8 @@ API_ADMIN = Access(Role.ADMIN, before_policy=True, token=True)
 ROUTES: dict[str, Access] = {
     "static": PUBLIC,
     "health.healthz": PUBLIC,
+    #: off until METRICS_TOKEN is set; then a Bearer token (checked in the view)
+    "health.metrics": PUBLIC,
     # authentication and enrolment
     "accounts.login": PUBLIC,
     "accounts.logout": SIGNED_IN_ANY,
@@ -141,6 +143,19 @@ ROUTES: dict[str, Access] = {
     "notifications.bell": SIGNED_IN_ANY,
     "notifications.open_notice": EMPLOYEE,
     "notifications.read_all": EMPLOYEE,
+    # notifications: e-mail preferences and unsubscribe
+    "notifications.preferences": EMPLOYEE,
+    #: authenticated by its signed token (no session needed); GET changes nothing; the
+    #: RFC 8058 one-click POST is exempt from CSRF (app/notifications/settings_views.py)
+    "notifications.unsubscribe": PUBLIC,
+    # notifications: webhooks and outbox (app/notifications/)
+    "notifications.admin_webhooks": ADMIN,
+    "notifications.admin_webhook_new": ADMIN,
+    "notifications.admin_webhook": ADMIN,
+    "notifications.admin_webhook_active": ADMIN,
+    "notifications.admin_webhook_test": ADMIN,
+    "notifications.admin_webhook_rotate": ADMIN,
+    "notifications.admin_webhook_delete": ADMIN,
     # gamification: points, badges, levels (app/gamification/ points, badges, admin views)
     "gamification.my_points": EMPLOYEE,
     "gamification.my_points_opt_out": EMPLOYEE,
@@ -240,9 +255,32 @@ ROUTES: dict[str, Access] = {
     "api_shares.get_share": API_EMPLOYEE,
     "api_clicks.clicks_summary": API_EMPLOYEE,
     "api_conversions.list_conversions": API_EMPLOYEE,
+    #: leaderboards, points, badges, courses, analytics (app/api/): object rules in the
+    #: views, as on the pages (own data; a manager's reports; everyone for admins)
+    "api_leaderboards.get_leaderboard": API_EMPLOYEE,
+    "api_points.list_points": API_EMPLOYEE,
+    "api_points.adjust_points": API_ADMIN,
+    "api_badges.list_badges": API_EMPLOYEE,
+    "api_badges.list_user_badges": API_EMPLOYEE,
+    "api_courses.list_courses": API_EMPLOYEE,
+    "api_courses.get_course": API_EMPLOYEE,
+    #: the training reports' access (managers: their team)
+    "api_courses.course_progress": Access(Role.MANAGER, before_policy=True, token=True),
+    "api_courses.list_user_courses": API_EMPLOYEE,
+    "api_analytics.analytics_breakdown": API_EMPLOYEE,
+    "api_analytics.user_stats": API_EMPLOYEE,
     # analytics (app/analytics/)
     "analytics.admin_values": ADMIN,
     "analytics.admin_values_reset": ADMIN,
+    #: the dashboards (app/analytics/dashboard_views.py): the company's for curators
+    #: (communications) and admins; a manager's team (direct and indirect reports) only
+    "analytics.dashboard": CURATOR,
+    "analytics.export": CURATOR,
+    "analytics.team_dashboard": MANAGER,
+    "analytics.team_export": MANAGER,
+    #: "My impact" (app/analytics/impact_views.py): always the signed-in person's own data
+    "analytics.my_impact": EMPLOYEE,
+    "analytics.my_impact_export": EMPLOYEE,
     # single sign-on (app/accounts/sso*)
     "accounts.sso_login": PUBLIC,
     #: checks its own single-use state; signs the person in

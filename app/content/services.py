@@ -101,6 +101,12 @@ def _event(db: Session, actor: Actor | None, item: ContentItem, action: str,
     db.add(ContentEvent(item_id=item.id, actor_id=actor.user_id if actor else None,
                         action=action, from_status=from_status.value if from_status else None,
                         to_status=item.status.value, note=note[:2000], at=utcnow()))
+    if item.featured and item.status == ContentStatus.PUBLISHED \
+            and from_status != ContentStatus.PUBLISHED:
+        # every way into "published" (curator, scheduled job) passes here: webhooks
+        from app.notifications import webhooks
+
+        webhooks.content_featured(db, item)
 
 
 def _apply(db: Session, item: ContentItem, data: ItemInput) -> None:

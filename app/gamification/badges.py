@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from app.accounts.models import User, UserStatus
 from app.audit.services import record
@@ -114,7 +114,9 @@ def owned_pairs(db: Session, user_ids: list[int]) -> set[tuple[int, int]]:
 
 
 def earned(db: Session, user_id: int) -> list[UserBadge]:
+    """A person's badges, newest first, each with its Badge loaded (one statement)."""
     return list(db.scalars(select(UserBadge).join(Badge)
+                           .options(contains_eager(UserBadge.badge))
                            .where(UserBadge.user_id == user_id)
                            .order_by(UserBadge.awarded_at.desc(), UserBadge.id.desc())))
 
@@ -139,14 +141,15 @@ def awarded_count(db: Session, badge_id: int) -> int:
 def grant(db: Session, pairs: Iterable[tuple[int, Badge]], now: datetime) -> list[UserBadge]:
     """Give each (person, badge) once (INSERT … ON CONFLICT DO NOTHING on the named unique
     constraint: two evaluations at once give it once), with a notice per new badge."""
-    from app.gamification.services import _conflict_target, _insert, chunks
+    from app.db import conflict_target, dialect_insert
+    from app.gamification.services import chunks
 
     pairs = list(pairs)
     if not pairs:
         return []
     table = UserBadge.__table__
-    stmt = _insert(db, table).on_conflict_do_nothing(
-        **_conflict_target(db, "uq_user_badges_user_id_badge_id", ["user_id", "badge_id"]))
+    stmt = dialect_insert(db, table).on_conflict_do_nothing(
+        **conflict_target(db, "uq_user_badges_user_id_badge_id", ["user_id", "badge_id"]))
     stmt = stmt.returning(table.c.id)
     new_ids: list[int] = []
     for part in chunks([{"user_id": uid, "badge_id": badge.id, "awarded_at": now}

@@ -40,7 +40,7 @@ from app.audit.services import record
 from app.common.actor import Actor
 from app.common.errors import ServiceError
 from app.content.models import content_item_topics
-from app.db import utcnow
+from app.db import dialect_insert, utcnow
 from app.gamification.models import (
     Action,
     Challenge,
@@ -238,11 +238,7 @@ def _progress_upsert(db: Session, increments: dict[tuple[int, int], int]) -> Non
     if not increments:
         return
     table = ChallengeProgress.__table__
-    if db.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table).values([
+    stmt = dialect_insert(db, table).values([
         {"challenge_id": cid, "user_id": uid, "value": value, "won": False}
         for (cid, uid), value in sorted(increments.items())])
     db.execute(stmt.on_conflict_do_update(
@@ -366,7 +362,45 @@ def close_due(db: Session, now: datetime, *, delay: timedelta = timedelta(0)) ->
                        params={**params, "value": p.value}, link=link, now=now)
         challenge.closed_at = now
         db.flush()
+        from app.notifications import webhooks  # imports the boards, which import us
+
+        webhooks.challenge_results(db, challenge, winners=len(won_ids), total=total, now=now)
     return winners
+
+
+def announce_started(db: Session, now: datetime) -> int:
+    """Tell the audience of each challenge that has started, once: a "challenge started"
+    notice per active person of its audience (e-mailed as their preferences allow, loaded
+    once per challenge). ``announced_at`` is set in the same transaction, so a second run
+    tells nobody again; a challenge that ended before it could be announced is only
+    marked. Returns how many notices were written."""
+    from app.notifications.preferences import recipients
+
+    due = db.scalars(select(Challenge)
+                     .where(Challenge.announced_at.is_(None), Challenge.closed_at.is_(None),
+                            Challenge.starts_at <= now)
+                     .options(selectinload(Challenge.groups))
+                     .order_by(Challenge.starts_at, Challenge.id)).all()
+    told = 0
+    for challenge in due:
+        if challenge.ends_at > now:
+            people = select(User.id).where(User.status == UserStatus.ACTIVE,
+                                           User.erased_at.is_(None))
+            if challenge.groups:
+                people = people.where(User.id.in_(select(user_groups.c.user_id).where(
+                    user_groups.c.group_id.in_([g.id for g in challenge.groups]))))
+            ids = list(db.scalars(people.order_by(User.id)))
+            known = recipients(db, ids)
+            params = {"title": challenge.title, "challenge_id": challenge.id,
+                      "reward": challenge.reward}
+            link = ("gamification.challenge", {"challenge_id": challenge.id})
+            for uid in ids:
+                notify(db, user_id=uid, kind="gamification.challenge_started", params=params,
+                       link=link, now=now, recipients=known)
+            told += len(ids)
+        challenge.announced_at = now
+    db.flush()
+    return told
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -499,7 +533,7 @@ def winners(db: Session, challenge_id: int, limit: int = 100) -> list[tuple[int,
 # --- notices ---------------------------------------------------------------------------------
 
 
-@notice_kind("gamification.challenge_won")
+@notice_kind("gamification.challenge_won", email_category="challenges")
 def _won_notice(params: dict) -> str:
     text = _("You won the challenge “%(title)s”!", title=params.get("title", ""))
     if params.get("reward"):
@@ -507,7 +541,7 @@ def _won_notice(params: dict) -> str:
     return text
 
 
-@notice_kind("gamification.challenge_closed")
+@notice_kind("gamification.challenge_closed", email_category="challenges")
 def _closed_notice(params: dict) -> str:
     title = params.get("title", "")
     if params.get("mode") == ChallengeMode.TEAM.value:

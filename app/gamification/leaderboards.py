@@ -32,6 +32,7 @@ from sqlalchemy import ColumnElement, Integer, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User, UserStatus, user_groups
+from app.accounts.queries import team_members
 from app.common.cache import bump_everywhere, cached, get_cache
 from app.gamification import services
 from app.gamification.models import (
@@ -153,16 +154,6 @@ _users = User.__table__
 _profiles = GamificationProfile.__table__
 
 
-def _team_cte():
-    """Direct and indirect reports of ``:manager_id`` (same definition as
-    ``app.accounts.queries.team_ids``, kept inside the board's own statement so a team of
-    any size costs no extra statement and no huge IN list). UNION, not UNION ALL: a
-    reporting cycle ends the recursion instead of looping."""
-    tree = (select(_users.c.id).where(_users.c.manager_id == bindparam("manager_id"))
-            .cte("team", recursive=True))
-    return tree.union(select(_users.c.id).where(_users.c.manager_id == tree.c.id))
-
-
 def _source(kind: str, metric: str, name: str):
     """(table alias, user id column, value column, row filters) of the board's rows."""
     if kind == "challenge":
@@ -180,8 +171,7 @@ def _scope(scope: Scope):
         members = (select(user_groups.c.user_id)
                    .where(user_groups.c.group_id == bindparam("group_id")).correlate(None))
     elif scope is Scope.TEAM:
-        team = _team_cte()
-        members = select(team.c.id).correlate(None)
+        members = team_members(bindparam("manager_id")).correlate(None)
     else:
         return lambda user_id: []
     return lambda user_id: [user_id.in_(members)]

@@ -285,6 +285,8 @@ class Challenge(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: set by the closing job once the winners are paid
     closed_at: Mapped[datetime | None]
+    #: set when its audience was told it started (challenges.announce_started): once
+    announced_at: Mapped[datetime | None]
 
     #: empty: everyone
     groups: Mapped[list[Group]] = relationship(secondary=challenge_groups)

@@ -36,7 +36,7 @@ from app.accounts.models import User
 from app.audit.services import record
 from app.common.actor import Actor
 from app.common.errors import ServiceError
-from app.db import after_commit, utcnow
+from app.db import after_commit, conflict_target, dialect_insert, on_conflict_nothing, utcnow
 from app.gamification.models import (
     ALL_TIME_START,
     Action,
@@ -267,7 +267,7 @@ def ensure_profiles(db: Session, user_ids: Iterable[int]) -> dict[int, Gamificat
             select(GamificationProfile).where(GamificationProfile.user_id.in_(part)))})
     missing = [uid for uid in ids if uid not in result]
     if missing:
-        stmt = _insert(db, GamificationProfile.__table__)
+        stmt = dialect_insert(db, GamificationProfile.__table__)
         stmt = stmt.on_conflict_do_nothing(index_elements=["user_id"])
         db.execute(stmt, [{"user_id": uid, "leaderboard_opt_out": False, "level": 1}
                           for uid in missing])
@@ -383,8 +383,8 @@ def award_many(db: Session, events: Iterable[PointEvent], *,
                      "idempotency_key": event.key[:200], "reason": reason,
                      "created_by_id": event.created_by_id, "occurred_at": event.occurred_at,
                      "created_at": now})
-    stmt = _insert(db, LedgerEntry.__table__)
-    stmt = _on_conflict_nothing(db, stmt, "uq_points_ledger_idempotency_key",
+    stmt = dialect_insert(db, LedgerEntry.__table__)
+    stmt = on_conflict_nothing(db, stmt, "uq_points_ledger_idempotency_key",
                                 ["idempotency_key"])
     table = LedgerEntry.__table__
     # PostgreSQL plans a multi-row INSERT … ON CONFLICT … RETURNING for each page of rows:
@@ -470,32 +470,13 @@ def _add_to_totals(db: Session, counted: list[Counted]) -> None:
              **dict(zip(_TOTAL_COLUMNS, values, strict=True))}
             for (uid, period, start), values in sorted(deltas.items())]
     table = PeriodTotal.__table__
-    stmt = _insert(db, table)
+    stmt = dialect_insert(db, table)
     stmt = stmt.on_conflict_do_update(
-        **_conflict_target(db, "uq_period_totals_user_id_period_period_start",
+        **conflict_target(db, "uq_period_totals_user_id_period_period_start",
                            ["user_id", "period", "period_start"]),
         set_={name: table.c[name] + stmt.excluded[name] for name in _TOTAL_COLUMNS})
     for part in chunks(rows, 1000):
         db.execute(stmt, part)
-
-
-def _insert(db: Session, table):
-    if db.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
-
-
-def _conflict_target(db: Session, constraint: str, columns: list[str]) -> dict:
-    # PostgreSQL names the unique constraint; SQLite only knows the indexed columns
-    if db.get_bind().dialect.name == "postgresql":
-        return {"constraint": constraint}
-    return {"index_elements": columns}
-
-
-def _on_conflict_nothing(db: Session, stmt, constraint: str, columns: list[str]):
-    return stmt.on_conflict_do_nothing(**_conflict_target(db, constraint, columns))
 
 
 _INVALIDATE_KEY = "gamification_invalidate"

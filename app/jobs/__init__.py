@@ -102,6 +102,8 @@ def _declare() -> dict[str, JobSpec]:
     from app.content.jobs import expire_items, poll_sources, publish_scheduled
     from app.gamification.challenge_jobs import close_challenges
     from app.gamification.jobs import award_points
+    from app.notifications.jobs import deliver as deliver_outbox
+    from app.notifications.jobs import send_digests, send_nudges
     from app.sharing.jobs import fetch_engagement, post_scheduled_shares, refresh_tokens
     from app.training.jobs import send_reminders as training_reminders
 
@@ -176,7 +178,8 @@ def _declare() -> dict[str, JobSpec]:
             func=close_challenges,
             trigger={"trigger": "interval", "minutes": 10},
             misfire_grace_time=30 * 60,
-            description="Close the challenges that ended CHALLENGE_CLOSE_DELAY_MINUTES ago "
+            description="Tell the audience of each challenge that has started (once), then "
+                        "close the challenges that ended CHALLENGE_CLOSE_DELAY_MINUTES ago "
                         "(time for the award job to count their last events): pay the "
                         "winners once and tell the participants.",
         ),
@@ -206,6 +209,34 @@ def _declare() -> dict[str, JobSpec]:
             description="Email the people who have not passed a course with a due date: "
                         "TRAINING_REMINDER_DAYS before it and once overdue (once per "
                         "person, course and window).",
+        ),
+        JobSpec(
+            id="notifications.deliver",
+            func=deliver_outbox,
+            trigger={"trigger": "interval", "minutes": 1},
+            misfire_grace_time=5 * 60,
+            description="Deliver the outbox's due e-mails and webhook calls (at most "
+                        "OUTBOX_BATCH per run); a failure is retried 1, 2, 4 … minutes "
+                        "later (at most 6 hours apart) and given up after "
+                        "OUTBOX_MAX_ATTEMPTS attempts.",
+        ),
+        JobSpec(
+            id="notifications.digests",
+            func=send_digests,
+            trigger={"trigger": "cron", "minute": 5},
+            misfire_grace_time=30 * 60,
+            description="Queue the digests of new content: daily ones from DIGEST_HOUR_UTC "
+                        "each day, weekly ones on Mondays (once per person and period; "
+                        "nothing when there is nothing new).",
+        ),
+        JobSpec(
+            id="notifications.nudges",
+            func=send_nudges,
+            trigger={"trigger": "cron", "hour": 9, "minute": 20},
+            misfire_grace_time=6 * 3600,
+            description="Queue a nudge to the people who have not shared for "
+                        "NUDGE_AFTER_WEEKS weeks and have something to share (then not "
+                        "again for as long).",
         ),
     )
 

@@ -12,6 +12,8 @@
 - Clicks on the tracked links: mostly human visitors (some come back), link-preview bots
   at share time, now and then the sharer's own click; one ambassador's post went viral.
 - Conversions reported by the CRM on a small share of the visits, some with a value.
+- Engagement (likes, comments, reshares) of most network shares, as snapshots a curator's
+  CSV import of the networks' statistics would bring.
 
 The demo employee (employee@) shared a few old campaigns only: her queue stays full for the
 demo journey. Rows are written with bulk inserts (the whole seed stays fast); everything is
@@ -45,7 +47,15 @@ from app.content import services as content
 from app.content.models import ContentEvent, ContentItem, ContentStatus
 from app.db import utcnow
 from app.demo import DOMAIN, demo_seeder
-from app.sharing.models import Click, Conversion, Share, ShareMethod, ShareStatus
+from app.sharing.engagement import SOURCE as ENGAGEMENT_SOURCE
+from app.sharing.models import (
+    Click,
+    Conversion,
+    EngagementSnapshot,
+    Share,
+    ShareMethod,
+    ShareStatus,
+)
 
 DAYS = 90
 DEMO_LOGINS = {f"{who}@{DOMAIN}" for who in ("admin", "curator", "manager", "employee")}
@@ -146,6 +156,8 @@ def seed_sharing(db: Session, rng: random.Random) -> None:
     _declare_accounts(db, rng, sharers, now)
     shares = _shares(db, rng, sharers, windows, now)
     _clicks_and_conversions(db, rng, shares, now)
+    # its own generator: the draws above (and the later seeders') stay as they were
+    _engagement(db, random.Random(7), shares, now)
     db.flush()
 
 
@@ -415,6 +427,28 @@ def _clicks_and_conversions(db: Session, rng: random.Random, shares: list[DemoSh
     conversions.sort(key=lambda row: row["received_at"])
     if conversions:
         db.execute(insert(Conversion), conversions)
+
+
+def _engagement(db: Session, rng: random.Random, shares: list[DemoShare],
+                now: datetime) -> None:
+    """Likes, comments and reshares, as a curator's CSV import of the networks' statistics
+    would bring them: cumulative snapshots one, three and seven days after most LinkedIn,
+    X and Facebook shares (the dashboards' engagements and earned media value)."""
+    rows = []
+    for share in shares:
+        if share.network == "email" or rng.random() < 0.3:
+            continue
+        likes = int(max(share.reach, 50) * 0.012 * rng.lognormvariate(0, 0.7))
+        for days, part in ((1, 0.6), (3, 0.9), (7, 1.0)):
+            taken = share.at + timedelta(days=days)
+            if taken >= now:
+                break
+            seen = int(likes * part)
+            rows.append({"share_id": share.id, "taken_at": taken, "source": ENGAGEMENT_SOURCE,
+                         "likes": seen, "comments": seen // 8, "reshares": seen // 15,
+                         "impressions": int(share.reach * 0.35 * part)})
+    for i in range(0, len(rows), 5000):
+        db.execute(insert(EngagementSnapshot), rows[i:i + 5000])
 
 
 def _click(share_id: int, at: datetime, visitor: str, referrer: str, *, bot: bool = False,

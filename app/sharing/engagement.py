@@ -35,7 +35,7 @@ from app.common.csvutil import decode_csv, open_csv
 from app.common.errors import ServiceError
 from app.common.templating import format_size
 from app.common.web import current_actor, db, render_invalid
-from app.db import utcnow
+from app.db import dialect_insert, utcnow
 from app.sharing import bp
 from app.sharing.models import EngagementSnapshot, Share
 
@@ -199,12 +199,8 @@ def _mark_existing(session: Session, rows: list[dict]) -> None:
 def _upsert(session: Session, rows: list[dict]) -> None:
     """INSERT … ON CONFLICT (share_id, taken_at, source) DO UPDATE: safe if two curators
     import the same file at once."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     for i in range(0, len(rows), _CHUNK):
-        stmt = insert(EngagementSnapshot).values([
+        stmt = dialect_insert(session, EngagementSnapshot).values([
             {"share_id": r["share_id"], "taken_at": r["taken_at"], "source": SOURCE,
              **{m: r[m] for m in METRICS}} for r in rows[i:i + _CHUNK]])
         stmt = stmt.on_conflict_do_update(

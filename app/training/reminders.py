@@ -4,9 +4,11 @@ A course (the family's original) with a due date reminds the people of its audie
 have not passed it yet: ``TRAINING_REMINDER_DAYS`` days before the date (7 and 1 by
 default: each is a window) and once when it is overdue. Only the current window is sent
 (someone assigned the day before the deadline gets the "1 day" reminder, not both).
+People who turned reminders off in their e-mail preferences get none.
 A ``ReminderSent`` row (unique person × course × window, the due date part of the window's
 key) is written with each email, so running the job again sends nothing twice; the
-emails go after the commit.
+emails are queued in the outbox in the same transaction (app/notifications/outbox.py) and
+carry the notification footer with the preferences and unsubscribe links.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ from sqlalchemy import and_, literal, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User, UserStatus
-from app.common.mail import Email, Mailer, render_email, send_after_commit
+from app.common.mail import Email, Mailer
+from app.notifications.emails import user_email
+from app.notifications.outbox import enqueue_email
+from app.notifications.preferences import reminders_off_condition
 from app.training.links import course_path
 from app.training.models import Certificate, Course, ReminderSent
 from app.training.queries import published_originals
@@ -40,7 +45,8 @@ def window_for(due_on: date, today: date, days_before: Iterable[int]) -> str | N
 
 
 def _recipients(db: Session, original: Course, key: str) -> list[User]:
-    """Active people of the audience without a certificate nor this reminder yet."""
+    """Active people of the audience without a certificate nor this reminder yet, who did
+    not turn reminders off (their e-mail preferences)."""
     certified = select(Certificate.id).where(Certificate.user_id == User.id,
                                              Certificate.family_id == original.id).exists()
     reminded = select(ReminderSent.id).where(ReminderSent.user_id == User.id,
@@ -49,7 +55,7 @@ def _recipients(db: Session, original: Course, key: str) -> list[User]:
     return list(db.scalars(select(User).where(
         and_(User.status == UserStatus.ACTIVE, User.erased_at.is_(None),
              audience_condition(literal(original.id), User.id)),
-        ~certified, ~reminded).order_by(User.id)))
+        ~certified, ~reminded, ~reminders_off_condition()).order_by(User.id)))
 
 
 def reminder_email(mailer: Mailer, user: User, course: Course, due_on: date, window: str,
@@ -61,15 +67,15 @@ def reminder_email(mailer: Mailer, user: User, course: Course, due_on: date, win
             return _("Overdue training: %(title)s", title=course.title)
         return _("Training due soon: %(title)s", title=course.title)
 
-    return render_email("training/email/reminder", user.email, user.language, subject,
-                        user=user, course=course, due_on=due_on, overdue=window == OVERDUE,
-                        days=max(0, days_left), link=link)
+    return user_email(user, "training/email/reminder", "reminders", subject, course=course,
+                      due_on=due_on, overdue=window == OVERDUE, days=max(0, days_left),
+                      link=link)
 
 
 def send_reminders(db: Session, mailer: Mailer, now: datetime,
                    days_before: Iterable[int] = (7, 1)) -> dict:
     today = now.date()
-    emails: list[Email] = []
+    sent = 0
     courses = 0
     for original in published_originals(db):
         if original.due_on is None:
@@ -88,8 +94,9 @@ def send_reminders(db: Session, mailer: Mailer, now: datetime,
                 continue
             db.add(ReminderSent(user_id=user.id, course_id=original.id, window=key,
                                 sent_at=now))
-            emails.append(reminder_email(mailer, user, course, original.due_on, window,
-                                         (original.due_on - today).days))
-    db.flush()  # the unique key refuses a concurrent run's duplicates before any email
-    send_after_commit(db, mailer, emails)
-    return {"courses": courses, "sent": len(emails)}
+            email = reminder_email(mailer, user, course, original.due_on, window,
+                                   (original.due_on - today).days)
+            enqueue_email(db, email, key=f"training:{original.id}:{user.id}:{key}", now=now)
+            sent += 1
+    db.flush()  # the unique key refuses a concurrent run's duplicates
+    return {"courses": courses, "sent": sent}

@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-dev migrate seed translations extract-messages lint clean
+.PHONY: run test install install-dev migrate seed translations extract-messages lint audit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,5 +51,11 @@ test: install-dev
 lint: install-dev
 	$(BIN)/ruff check app tests migrations config.py wsgi.py
 
+## bandit over app/ and pip-audit over the pinned requirements (own venv; CI runs it)
+audit:
+	test -x .venv-audit/bin/python || $(PYTHON) -m venv .venv-audit
+	.venv-audit/bin/pip install -q -r .ci/audit-requirements.txt
+	.venv-audit/bin/python .ci/audit.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .venv-audit .pytest_cache

@@ -155,6 +155,31 @@ def test_a_successful_run_commits_its_changes_and_records_the_run(app, db, caplo
     assert lines[0].endswith('{"added": 1}')
 
 
+def test_a_run_whose_process_died_is_marked_failed_by_the_next_run(app, db):
+    """A killed run (kill -9, the machine stopped) never records its end: its row stays
+    "running" until the next run of the job marks it failed — not a run still under way."""
+    from app.jobs.runner import ABANDONED_ERROR
+
+    def nothing(session, ctx):
+        return None
+
+    db.add_all([JobRun(job_id="test.nothing", status=JobStatus.RUNNING,
+                       started_at=NOW - timedelta(hours=3), summary={}),
+                JobRun(job_id="test.nothing", status=JobStatus.RUNNING,
+                       started_at=NOW - timedelta(minutes=10), summary={}),
+                JobRun(job_id="test.other", status=JobStatus.RUNNING,
+                       started_at=NOW - timedelta(hours=3), summary={})])
+    db.flush()
+    with time_machine.travel(NOW, tick=False):
+        assert run_job(app, spec("test.nothing", nothing)).status == JobStatus.OK
+    db.expire_all()
+    dead, recent, this = runs(db, "test.nothing")
+    assert (dead.status, dead.finished_at, dead.error) == (JobStatus.FAILED, NOW,
+                                                           ABANDONED_ERROR)
+    assert recent.status == JobStatus.RUNNING and this.status == JobStatus.OK
+    assert runs(db, "test.other")[0].status == JobStatus.RUNNING  # another job's: untouched
+
+
 def test_a_failing_job_is_recorded_as_failed_and_its_changes_are_rolled_back(app, db, caplog):
     def explode(session, ctx):
         session.add(Topic(name="Half done"))

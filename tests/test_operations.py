@@ -50,6 +50,16 @@ def test_the_log_line_names_the_signed_in_person_and_never_the_query_string(
     assert line.fields["path"] == "/notices" and "secret" not in line.getMessage()
 
 
+def test_tokens_in_paths_never_reach_the_log(client, caplog):
+    caplog.set_level(logging.INFO, logger="relais.request")
+    _get(client, "/reset/secret-reset-token-123")
+    _get(client, "/invitation/secret-invite-token-456")
+    _get(client, "/certificates/verify/secret-code-789")
+    paths = [r.fields["path"] for r in _request_lines(caplog)]
+    assert paths == ["/reset/[token]", "/invitation/[token]", "/certificates/verify/[code]"]
+    assert not any("secret" in r.getMessage() for r in _request_lines(caplog))
+
+
 def test_a_client_cannot_choose_its_request_id_or_address_without_a_trusted_proxy(
         client, caplog):
     caplog.set_level(logging.INFO, logger="relais.request")

@@ -222,3 +222,48 @@ def test_the_job_reads_its_settings(app, db, monkeypatch):
         assert run_job(app, "notifications.deliver").summary == {"sent": 0, "retry": 0,
                                                                   "failed": 1}
     assert message(db, "job:once").status == OutboxStatus.FAILED
+
+
+# --- e-mails someone waits for on screen (send_soon) -------------------------------------------
+
+
+def test_a_password_reset_mail_goes_out_right_after_the_commit(app, client, db, mail):
+    """Invitations, resets and answers go through the outbox too, but are sent at once."""
+    from tests.factories import UserFactory
+
+    UserFactory(email="soon@acme.example")
+    db.flush()
+    assert client.post("/forgot-password", data={"email": "soon@acme.example"}).status_code == 302
+    assert mail.wait_for("soon@acme.example")  # before the delivery job ever ran
+    sent = db.scalars(select(OutboxMessage)).all()
+    assert [(m.status, m.attempts) for m in sent] == [(OutboxStatus.SENT, 1)]
+    # the delivery job finds nothing left to send
+    assert run_job(app, "notifications.deliver").summary["sent"] == 0
+    assert len(mail.to("soon@acme.example")) == 1
+
+
+def test_with_the_mail_server_down_the_reset_mail_waits_for_the_job(
+        app, client, db, mail, monkeypatch):
+    from tests.factories import UserFactory
+
+    UserFactory(email="later@acme.example")
+    db.flush()
+    up = app.extensions["relais_mailer"]
+    monkeypatch.setitem(app.extensions, "relais_mailer", closed_mailer())
+    response = client.post("/forgot-password", data={"email": "later@acme.example"})
+    assert response.status_code == 302  # the person is not told about our mail server
+    db.expire_all()
+    waiting = db.scalar(select(OutboxMessage))
+    assert (waiting.status, waiting.attempts) == (OutboxStatus.PENDING, 1)
+    assert waiting.last_error and not mail.to("later@acme.example")
+    monkeypatch.setitem(app.extensions, "relais_mailer", up)
+    with time_machine.travel(waiting.next_attempt_at + timedelta(seconds=1), tick=False):
+        assert run_job(app, "notifications.deliver").summary["sent"] == 1
+    assert mail.wait_for("later@acme.example")
+
+
+def test_a_rolled_back_change_sends_nothing(app, db, mail, mailer):
+    outbox.send_soon(db, [email(to="never@acme.test")], mailer=mailer)
+    db.rollback()
+    assert db.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    assert not mail.to("never@acme.test")

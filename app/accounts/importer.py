@@ -34,8 +34,9 @@ from app.audit.services import record
 from app.common.actor import Actor
 from app.common.csvutil import decode_csv, open_csv
 from app.common.errors import ServiceError
-from app.common.mail import Mailer, send_after_commit
+from app.common.mail import Mailer
 from app.db import utcnow
+from app.notifications.outbox import send_soon
 
 COLUMNS = ("email", "name", "department", "location", "manager_email", "role", "language")
 _ALIASES = {"e-mail": "email", "mail": "email", "full_name": "name", "manager": "manager_email",
@@ -274,7 +275,7 @@ def _invite_created(db: Session, settings: AccountSettings, mailer: Mailer, acto
                        language=r["language"])
         messages.append(emails.invitation(mailer, invitee, token, settings.invitation_ttl))
     db.execute(insert(AccountToken), tokens)
-    send_after_commit(db, mailer, messages)
+    send_soon(db, messages, mailer=mailer)
 
 
 def _link_managers(db: Session, batch: ImportBatch, rows: list[dict] | None = None) -> None:

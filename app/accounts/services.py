@@ -36,8 +36,9 @@ from app.accounts.tokens import consume, find_usable_token, issue_token, revoke_
 from app.audit.services import record
 from app.common.actor import Actor
 from app.common.errors import ServiceError
-from app.common.mail import Mailer, send_after_commit
+from app.common.mail import Mailer
 from app.db import utcnow
+from app.notifications.outbox import send_soon
 
 # --- lookups ------------------------------------------------------------------------
 
@@ -131,7 +132,8 @@ def request_password_reset(db: Session, settings: AccountSettings, mailer: Maile
         return
     token = issue_token(db, user, TokenPurpose.RESET, settings.reset_ttl)
     record(db, actor, "auth.reset_requested", target=user, email_known=True)
-    send_after_commit(db, mailer, [emails.password_reset(mailer, user, token, settings.reset_ttl)])
+    send_soon(db, [emails.password_reset(mailer, user, token, settings.reset_ttl)],
+              mailer=mailer)
 
 
 def reset_password(db: Session, settings: AccountSettings, token: str, password: str,
@@ -213,7 +215,8 @@ def invite(db: Session, settings: AccountSettings, mailer: Mailer, actor: Actor,
         return user
     token = issue_token(db, user, TokenPurpose.INVITE, settings.invitation_ttl, actor.user_id)
     record(db, actor, "user.invited", target=user, email=email, role=role.value)
-    send_after_commit(db, mailer, [emails.invitation(mailer, user, token, settings.invitation_ttl)])
+    send_soon(db, [emails.invitation(mailer, user, token, settings.invitation_ttl)],
+              mailer=mailer)
     return user
 
 
@@ -261,7 +264,8 @@ def resend_invitation(db: Session, settings: AccountSettings, mailer: Mailer, ac
         raise ServiceError(_("%(email)s has already joined.", email=user.email))
     token = issue_token(db, user, TokenPurpose.INVITE, settings.invitation_ttl, actor.user_id)
     record(db, actor, "user.invitation_resent", target=user)
-    send_after_commit(db, mailer, [emails.invitation(mailer, user, token, settings.invitation_ttl)])
+    send_soon(db, [emails.invitation(mailer, user, token, settings.invitation_ttl)],
+              mailer=mailer)
 
 
 def revoke_invitation(db: Session, actor: Actor, user: User) -> None:
@@ -529,7 +533,7 @@ def decide_enrolment(db: Session, settings: AccountSettings, mailer: Mailer, act
         req.decided_by_id = actor.user_id
         req.status = EnrolmentStatus.REJECTED
         record(db, actor, "enrolment.rejected", target=req, email=req.email)
-        send_after_commit(db, mailer, [emails.enrolment_rejected(mailer, req)])
+        send_soon(db, [emails.enrolment_rejected(mailer, req)], mailer=mailer)
         db.flush()
         return None
     # invite first: if it is refused (the address got an account meanwhile), the request

@@ -44,8 +44,9 @@ from app.accounts.tokens import revoke_open_tokens
 from app.audit.services import record
 from app.common.actor import Actor
 from app.common.errors import ServiceError
-from app.common.mail import Mailer, render_email, send_after_commit
+from app.common.mail import Mailer, render_email
 from app.db import after_commit, utcnow
+from app.notifications.outbox import send_soon
 from app.sharing import crypto
 
 log = logging.getLogger("relais.sso")
@@ -509,6 +510,6 @@ def request_password_reset(db: Session, settings: AccountSettings, config: SsoCo
                                lambda: _("Your Relais account uses %(provider)s",
                                          provider=config.label),
                                user=user, provider=config.label, link=mailer.url("/login"))
-        send_after_commit(db, mailer, [message])
+        send_soon(db, [message], mailer=mailer)
         return
     send_reset_link(db, settings, mailer, email, actor)

@@ -808,12 +808,20 @@ COMPARED = {model: [c.name for c in model.__table__.columns if c.name != "id"]
             for model in ROLLUPS}
 
 
+def _check_suffix(suffix: str) -> None:
+    # table and column names below come from the models; the suffix from code only — but
+    # it is spliced into SQL, so refuse anything that is not a plain identifier
+    if not suffix.isidentifier():
+        raise ValueError(f"not an identifier: {suffix!r}")
+
+
 def snapshot_rollups(db: Session, suffix: str = "before", since: date | None = None) -> None:
     """Copy every rollup table (days ≥ ``since``) into a temporary table."""
+    _check_suffix(suffix)
     for model, columns in COMPARED.items():
         name = f"tmp_{model.__tablename__}_{suffix}"
         db.execute(text(f"DROP TABLE IF EXISTS {name}"))
-        db.execute(text(f"CREATE TEMPORARY TABLE {name} AS SELECT {', '.join(columns)} "  # noqa: S608
+        db.execute(text(f"CREATE TEMPORARY TABLE {name} AS SELECT {', '.join(columns)} "  # noqa: S608 - model identifiers # nosec B608
                         f"FROM {model.__tablename__}{_since(since)}"))
 
 
@@ -827,13 +835,14 @@ def compare_with_snapshot(db: Session, suffix: str = "before", since: date | Non
                           examples: int = 5) -> dict[str, dict]:
     """Rows that differ between the snapshot and the current rollups, per table:
     {table: {"missing": n, "extra": n, "examples": [...]}} (empty: identical)."""
+    _check_suffix(suffix)
     differences: dict[str, dict] = {}
     where = _since(since)
     for model, columns in COMPARED.items():
         name, table = f"tmp_{model.__tablename__}_{suffix}", model.__tablename__
         cols = ", ".join(columns)
-        old = f"SELECT {cols} FROM {name}"  # noqa: S608
-        new = f"SELECT {cols} FROM {table}{where}"  # noqa: S608
+        old = f"SELECT {cols} FROM {name}"  # noqa: S608 - model identifiers # nosec B608
+        new = f"SELECT {cols} FROM {table}{where}"  # noqa: S608 - model identifiers # nosec B608
         missing = db.execute(text(f"{old} EXCEPT {new}")).all()
         extra = db.execute(text(f"{new} EXCEPT {old}")).all()
         if missing or extra:

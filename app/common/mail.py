@@ -1,6 +1,8 @@
 """Email: SMTP when MAIL_SERVER is set, otherwise the console log (development).
 
-Messages are sent after the database commit (``send_after_commit``), never inside it.
+Messages are never sent inside a transaction: they are queued in the outbox with the change
+(``app.notifications.outbox``: ``enqueue_email``, or ``send_soon`` for the ones someone
+waits for on screen) and delivered after the commit, with retries.
 """
 
 from __future__ import annotations
@@ -11,10 +13,6 @@ import ssl
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-
-from sqlalchemy.orm import Session
-
-from app.db import after_commit
 
 log = logging.getLogger("relais.mail")
 
@@ -134,6 +132,3 @@ def render_email(template: str, to: str, language: str, subject_fn, **context) -
     return Email(to=to, subject=subject, text=text, html=html)
 
 
-def send_after_commit(session: Session, mailer: Mailer, emails: list[Email]) -> None:
-    if emails:
-        after_commit(session, lambda: mailer.send(list(emails)))

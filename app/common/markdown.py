@@ -42,4 +42,4 @@ def render_markdown(source: str | None) -> Markup:
         link_rel="noopener noreferrer nofollow",
         attribute_filter=_only_absolute_http_urls,
     )
-    return Markup(clean)  # noqa: S704 - nh3 output above is sanitised
+    return Markup(clean)  # noqa: S704 - nh3 output above is sanitised # nosec B704

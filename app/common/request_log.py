@@ -32,6 +32,22 @@ current_request_id: ContextVar[str | None] = ContextVar("relais_request_id", def
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 #: the WSGI environ key Flask code sets so that the request line names the person
 USER_ID_KEY = "relais.user_id"
+#: … and the path to log instead of the real one when it holds a secret
+LOG_PATH_KEY = "relais.log_path"
+#: URL parameters that are capabilities (reset, invitation and unsubscribe tokens, a
+#: certificate's verification code): never written to the log
+SECRET_PARAMS = frozenset({"token", "code"})
+#: endpoints whose code is public (a tracked link's code is in the posts themselves)
+PUBLIC_CODES = frozenset({"sharing.redirect"})
+
+
+def redacted_path(rule: str, values: dict, secret: set[str]) -> str:
+    """The rule with its values, the secret ones replaced: /reset/<token> → /reset/[token]."""
+    def value(match: re.Match) -> str:
+        name = match.group(1).split(":")[-1]
+        return f"[{name}]" if name in secret else str(values.get(name, ""))
+
+    return re.sub(r"<([^>]+)>", value, rule)
 
 
 class RequestLog:
@@ -80,8 +96,10 @@ def _log_request(environ: dict, request_id: str, status: int, seconds: float) ->
     if not log.isEnabledFor(logging.INFO):
         return
     method = environ.get("REQUEST_METHOD", "")
-    # the path only: query strings may carry what does not belong in logs
-    path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    # the path only: query strings may carry what does not belong in logs; nor do tokens
+    # in the path (LOG_PATH_KEY)
+    path = environ.get(LOG_PATH_KEY) or (environ.get("SCRIPT_NAME", "")
+                                         + environ.get("PATH_INFO", ""))
     duration_ms = round(seconds * 1000, 1)
     log.info("%s %s %s %.1fms", method, path, status, duration_ms, extra={"fields": {
         "request_id": request_id, "method": method, "path": path, "status": status,
@@ -126,12 +144,16 @@ def init_app(app) -> None:
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     @app.after_request
-    def _name_the_person(response):
+    def _describe_for_the_log(response):
         # only a person already loaded by the request: loading one here would cost every
         # static file a query
         user = g.get("_login_user")
         if user is not None and getattr(user, "is_authenticated", False):
             request.environ[USER_ID_KEY] = user.id
+        secret = SECRET_PARAMS & set(request.view_args or {})
+        if secret and request.url_rule is not None and request.endpoint not in PUBLIC_CODES:
+            request.environ[LOG_PATH_KEY] = redacted_path(request.url_rule.rule,
+                                                          request.view_args, secret)
         return response
 
     hops = int(app.config.get("PROXY_FIX_HOPS") or 0)

@@ -22,7 +22,7 @@ from app.accounts.models import Group, Role, Topic, User
 from app.audit.services import record
 from app.common.actor import Actor
 from app.common.errors import ServiceError
-from app.common.mail import Mailer, send_after_commit
+from app.common.mail import Mailer
 from app.content.models import (
     ContentEvent,
     ContentItem,
@@ -33,6 +33,7 @@ from app.content.models import (
 )
 from app.content.networks import NETWORKS, compose, count
 from app.db import utcnow
+from app.notifications.outbox import send_soon
 
 S = ContentStatus
 #: what the character limits count in place of each employee's tracked link (a 23-character
@@ -369,8 +370,8 @@ def _notify_suggester(db: Session, mailer: Mailer, item: ContentItem, *, accepte
 
     suggester = db.get(User, item.suggested_by_id)
     if suggester is not None and suggester.erased_at is None:
-        send_after_commit(db, mailer, [emails.suggestion_outcome(mailer, suggester, item,
-                                                                 accepted=accepted, note=note)])
+        send_soon(db, [emails.suggestion_outcome(mailer, suggester, item, accepted=accepted,
+                                                 note=note)], mailer=mailer)
 
 
 def status_label(status: ContentStatus) -> str:

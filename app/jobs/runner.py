@@ -23,9 +23,10 @@ import socket
 import time
 import traceback
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.orm import Session
 
 from app.db import Database, utcnow
@@ -79,8 +80,20 @@ def _jsonable(summary: Any) -> dict[str, Any]:
     return json.loads(json.dumps(summary, default=str))
 
 
+#: a run still "running" after this long has lost its process (killed, machine stopped):
+#: the next run of the job marks it failed, so history and /metrics tell the truth
+ABANDONED_AFTER = timedelta(hours=1)
+ABANDONED_ERROR = ("abandoned: the process ended before the run finished (killed, or the "
+                   "machine stopped); its changes were rolled back with its transaction")
+
+
 def _record_start(database: Database, job_id: str, started_at) -> int:
     with database.unit_of_work() as session:
+        session.execute(update(JobRun)
+                        .where(JobRun.job_id == job_id, JobRun.status == JobStatus.RUNNING,
+                               JobRun.started_at < started_at - ABANDONED_AFTER)
+                        .values(status=JobStatus.FAILED, finished_at=started_at,
+                                error=ABANDONED_ERROR))
         run = JobRun(job_id=job_id, status=JobStatus.RUNNING, started_at=started_at,
                      summary={}, worker=_worker())
         session.add(run)

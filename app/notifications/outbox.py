@@ -19,6 +19,7 @@ constraint ``uq_outbox_messages_key``; a second call with the same key returns F
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import asdict, fields
@@ -30,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from app.common import fetcher
 from app.common.mail import Email, Mailer
-from app.db import dialect_insert, on_conflict_nothing, utcnow
+from app.db import after_commit, commit, dialect_insert, on_conflict_nothing, utcnow
 from app.notifications.models import (
     OutboxChannel,
     OutboxMessage,
@@ -56,7 +57,43 @@ def enqueue_email(db: Session, email: Email, *, key: str, now: datetime | None =
 
     Every field of the ``Email`` dataclass is kept (``dataclasses.asdict``), so fields added
     later (headers…) travel without changes here."""
-    return _enqueue(db, OutboxChannel.EMAIL, key=key, payload=asdict(email), now=now)
+    return _enqueue(db, OutboxChannel.EMAIL, key=key, payload=asdict(email), now=now) \
+        is not None
+
+
+def send_soon(db: Session, emails: list[Email], *, mailer: Mailer,
+              now: datetime | None = None) -> None:
+    """The e-mails someone waits for on screen (an invitation, a password reset, an answer
+    to their request): queued in the caller's transaction like every e-mail, then sent
+    right after the commit instead of at the job's next run. If that attempt fails (the
+    mail server is down), they stay in the outbox and the delivery job retries them.
+
+    They are queued due only after ``CLAIM_LEASE``, so the job does not take them while the
+    immediate attempt is under way; a process that dies between the commit and the
+    attempt leaves them to the job."""
+    if not emails:
+        return
+    now = now or utcnow()
+    ids = [_enqueue(db, OutboxChannel.EMAIL, key=f"mail:{secrets.token_hex(16)}",
+                    payload=asdict(email), now=now, due=now + CLAIM_LEASE)
+           for email in emails]
+    after_commit(db, lambda: _deliver_now(db, ids, mailer))
+
+
+def _deliver_now(db: Session, ids: list[int], mailer: Mailer) -> None:
+    """After the commit: claim these messages (unless already taken) and send them."""
+    now = utcnow()
+    messages = list(db.scalars(
+        select(OutboxMessage).where(OutboxMessage.id.in_(ids),
+                                    OutboxMessage.status == OutboxStatus.PENDING,
+                                    OutboxMessage.attempts == 0)
+        .order_by(OutboxMessage.id)))
+    for message in messages:
+        message.attempts += 1
+    db.flush()
+    commit(db)
+    _send(db, messages, {}, now, mailer=mailer, fetch_policy=None,
+          max_attempts=DEFAULT_MAX_ATTEMPTS, config=None, commit=lambda: commit(db))
 
 
 def enqueue_webhook(db: Session, *, endpoint_id: int, key: str, payload: dict,
@@ -64,11 +101,13 @@ def enqueue_webhook(db: Session, *, endpoint_id: int, key: str, payload: dict,
     """Queue one POST of ``payload`` (the JSON body) to the endpoint ``endpoint_id`` in the
     caller's transaction; False when ``key`` was already queued."""
     return _enqueue(db, OutboxChannel.WEBHOOK, key=key, payload=payload,
-                    endpoint_id=endpoint_id, now=now)
+                    endpoint_id=endpoint_id, now=now) is not None
 
 
 def _enqueue(db: Session, channel: OutboxChannel, *, key: str, payload: dict,
-             endpoint_id: int | None = None, now: datetime | None = None) -> bool:
+             endpoint_id: int | None = None, now: datetime | None = None,
+             due: datetime | None = None) -> int | None:
+    """The new message's id; None when ``key`` was already queued."""
     if not key or len(key) > KEY_MAX_LENGTH:
         raise ValueError(f"an outbox key has 1 to {KEY_MAX_LENGTH} characters")
     json.dumps(payload)  # fail here, in the caller, rather than in the job
@@ -76,10 +115,10 @@ def _enqueue(db: Session, channel: OutboxChannel, *, key: str, payload: dict,
     table = OutboxMessage.__table__
     stmt = dialect_insert(db, table).values(
         channel=channel.value, key=key, payload=payload, endpoint_id=endpoint_id,
-        status=OutboxStatus.PENDING.value, attempts=0, next_attempt_at=now, last_error="",
-        created_at=now)
+        status=OutboxStatus.PENDING.value, attempts=0, next_attempt_at=due or now,
+        last_error="", created_at=now)
     stmt = on_conflict_nothing(db, stmt, "uq_outbox_messages_key", ["key"])
-    return db.execute(stmt.returning(table.c.id)).scalar() is not None
+    return db.execute(stmt.returning(table.c.id)).scalar()
 
 
 def backoff(attempts: int) -> timedelta:
@@ -108,6 +147,14 @@ def deliver_due(db: Session, now: datetime, *, mailer: Mailer,
     # transaction) runs between an outcome's commit and the next network call
     endpoints = _endpoints(db, messages)
     commit()
+    return _send(db, messages, endpoints, now, mailer=mailer, fetch_policy=fetch_policy,
+                 max_attempts=max_attempts, config=config, commit=commit)
+
+
+def _send(db: Session, messages: list[OutboxMessage], endpoints: dict[int, WebhookEndpoint],
+          now: datetime, *, mailer: Mailer, fetch_policy: fetcher.FetchPolicy | None,
+          max_attempts: int, config: Any, commit: Callable[[], None]) -> dict:
+    """Send claimed messages and record each outcome (``commit`` after each)."""
     counts = {"sent": 0, "retry": 0, "failed": 0}
     emails = [m for m in messages if m.channel == OutboxChannel.EMAIL]
     if emails:

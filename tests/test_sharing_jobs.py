@@ -233,6 +233,33 @@ def test_x_posts_older_than_30_days_are_skipped(app, db, fake, travel):  # noqa:
     assert fake.calls_to(f"/2/tweets/{old_tweet.external_post_id}") == 0
 
 
+def test_shares_past_every_connectors_window_are_not_even_read(
+        app, db, fake, travel):  # noqa: F811
+    """Regression: the job loaded every posted share ever, then skipped the old ones."""
+    from sqlalchemy import event
+
+    from app.sharing.models import Share
+
+    user = UserFactory()
+    linkedin = connected(db, fake, user, "linkedin")
+    ancient = posted(db, fake, user, linkedin, age=timedelta(days=91))
+    recent = posted(db, fake, user, linkedin, age=timedelta(days=2))
+    loaded: list[int] = []
+
+    def _on_load(target, context):
+        loaded.append(target.id)
+
+    event.listen(Share, "load", _on_load)
+    try:
+        db.expire_all()
+        first, _second = twice(app, "sharing.fetch_engagement")
+    finally:
+        event.remove(Share, "load", _on_load)
+    assert first["snapshots"] == 1 and first["skipped_too_old"] == 0
+    assert ancient.id not in loaded and recent.id in loaded
+    assert snapshots(db, ancient) == []
+
+
 def test_a_missing_post_is_an_error_and_the_others_go_on(app, db, fake, travel):  # noqa: F811
     user = UserFactory()
     x = connected(db, fake, user, "x")

@@ -12,7 +12,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from app.sharing import accounts
-from app.sharing.connectors import ConnectorError, get_connector
+from app.sharing.connectors import CONNECTORS, ConnectorError, get_connector
 from app.sharing.models import (
     ConnectedAccount,
     EngagementSnapshot,
@@ -78,13 +78,16 @@ def fetch_engagement(db: Session, ctx: JobContext) -> dict:
     already = exists().where(EngagementSnapshot.share_id == Share.id,
                              EngagementSnapshot.taken_at == bucket,
                              EngagementSnapshot.source == "api")
-    shares = list(db.scalars(
-        select(Share).where(Share.method == ShareMethod.API,
-                            Share.status == ShareStatus.POSTED,
-                            Share.external_post_id.is_not(None),
-                            Share.connected_account_id.is_not(None),
-                            ~already)
-        .order_by(Share.connected_account_id, Share.id)))
+    conditions = [Share.method == ShareMethod.API, Share.status == ShareStatus.POSTED,
+                  Share.external_post_id.is_not(None),
+                  Share.connected_account_id.is_not(None), ~already]
+    windows = [cls.metrics_window for cls in CONNECTORS.values()]
+    if windows and None not in windows:
+        # never load shares older than the longest window: a programme's whole history
+        # of posted shares would otherwise be read every hour to skip almost all of it
+        conditions.append(Share.posted_at > ctx.now - max(windows))
+    shares = list(db.scalars(select(Share).where(*conditions)
+                             .order_by(Share.connected_account_id, Share.id)))
     by_account: dict[int, list[Share]] = defaultdict(list)
     for share in shares:
         by_account[share.connected_account_id].append(share)

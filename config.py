@@ -234,6 +234,11 @@ class Config:
     #: inactivity nudge (job "notifications.nudges"): after this many weeks without a
     #: share, once, then again after as many weeks; 0: no nudges
     NUDGE_AFTER_WEEKS: int = 3
+    # sessions
+    #: absolute lifetime of a sign-in session, in hours (app/accounts/sessions.py): then
+    #: the person signs in again, however active. Sessions without "keep me signed in"
+    #: also end after PERMANENT_SESSION_LIFETIME_HOURS without a request.
+    SESSION_ABSOLUTE_HOURS: int = 24 * 30
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -310,6 +315,9 @@ class Config:
             OUTBOX_BATCH=max(1, _int(env.get("OUTBOX_BATCH"), cls.OUTBOX_BATCH)),
             OUTBOX_WEBHOOK_TIMEOUT_SECONDS=max(1, _int(env.get("OUTBOX_WEBHOOK_TIMEOUT_SECONDS"),
                                                        cls.OUTBOX_WEBHOOK_TIMEOUT_SECONDS)),
+            # sessions
+            SESSION_ABSOLUTE_HOURS=max(1, _int(env.get("SESSION_ABSOLUTE_HOURS"),
+                                               cls.SESSION_ABSOLUTE_HOURS)),
         )
         if production:
             if len(secret) < 32:

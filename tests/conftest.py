@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 import pytest
 
 from app import create_app
+from app.accounts import sessions
 from app.accounts.models import Role, User
+from app.common.actor import Actor
 from app.common.mail import Mailer
 from app.db import Base, Database, make_engine
 from app.models import import_all_models
@@ -232,6 +234,10 @@ class Auth:
 
     def login(self, user: User) -> User:
         self.db.flush()
+        # a real server-side session, as signing in makes one: the cookie carries its token
+        sessions.start(self.db, user, Actor(user.id, ip="127.0.0.1", user_agent="pytest"),
+                       remember=False,
+                       policy=sessions.SessionPolicy.from_config(self.client.application.config))
         with self.client.session_transaction() as session:
             session["_user_id"] = user.get_id()
             session["_fresh"] = True

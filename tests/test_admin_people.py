@@ -22,6 +22,7 @@ from app.accounts.models import (
     UserStatus,
 )
 from app.audit.models import AuditEvent
+from tests.conftest import Auth
 from tests.factories import GroupFactory, TopicFactory, UserFactory
 
 
@@ -406,9 +407,7 @@ def test_deactivate_signs_the_person_out_and_reactivate_restores(client, auth, d
     person = UserFactory(name="Dan Doe")
     # the person has a session in another browser
     other = app.test_client()
-    with other.session_transaction() as session:
-        session["_user_id"] = person.get_id()
-        session["_fresh"] = True
+    Auth(other, db).login(person)
     assert other.get("/").status_code == 200
 
     response = client.post(f"/admin/people/{person.id}/status", data={"active": "0"},

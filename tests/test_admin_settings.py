@@ -20,6 +20,7 @@ from app.accounts.models import (
 )
 from app.audit.models import AuditEvent
 from app.db import utcnow
+from tests.conftest import Auth
 from tests.factories import GroupFactory, PolicyFactory, TopicFactory, UserFactory
 
 
@@ -246,8 +247,7 @@ def test_publish_creates_the_next_version_and_asks_everyone_again(client, auth, 
         {"accepted_policy_version": 1})
     db.flush()
     other = app.test_client()
-    with other.session_transaction() as session:
-        session["_user_id"] = employee.get_id()
+    Auth(other, db).login(employee)
     assert other.get("/").status_code == 200  # v1 accepted: no gate
 
     response = client.post("/admin/policy", data={"title": "New rules", "body_md": BODY,

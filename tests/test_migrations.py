@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, inspect
 from app.cli import alembic_config
 from app.db import Base
 from app.models import import_all_models
+from app.sharing.partitions import is_partition_table
 from tests.conftest import own_postgres_database
 
 
@@ -36,7 +37,11 @@ def test_upgrade_matches_models_and_downgrade_empties(empty_database_url):
     engine = create_engine(empty_database_url)
     try:
         with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            context = MigrationContext.configure(conn, opts={
+                "compare_type": True,
+                # PostgreSQL: clicks' monthly partitions (migration 0008) have no model
+                "include_object": lambda obj, name, type_, reflected, compare_to: not (
+                    type_ == "table" and reflected and is_partition_table(name))})
             diff = compare_metadata(context, Base.metadata)
         assert diff == [], f"models and migrations differ: {diff}"
         command.downgrade(alembic_config(empty_database_url), "base")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
-from app.accounts import bp, policy, queries, services
+from app.accounts import bp, policy, queries, services, sessions
 from app.accounts.forms import (
     ConfirmForm,
     DomainForm,
@@ -128,6 +129,17 @@ def admin_person_status(user_id: int):
         return redirect(url_for("accounts.admin_person", user_id=person.id)), 303
     flash(_("%(name)s is reactivated.", name=person.name) if active
           else _("%(name)s is deactivated and signed out everywhere.", name=person.name),
+          "success")
+    return redirect(url_for("accounts.admin_person", user_id=person.id))
+
+
+@bp.post("/admin/people/<int:user_id>/sessions/end")
+def admin_person_end_sessions(user_id: int):
+    person = get_or_404(User, user_id)
+    require_post_form()
+    count = sessions.end_all_by_admin(db(), current_actor(), person)
+    flash(ngettext("%(name)s is signed out of %(num)d session.",
+                   "%(name)s is signed out of %(num)d sessions.", count, name=person.name),
           "success")
     return redirect(url_for("accounts.admin_person", user_id=person.id))
 

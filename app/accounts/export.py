@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.accounts.models import User
+from app.accounts.models import User, UserSession
 from app.db import utcnow
 
 Exporter = Callable[[Session, User], dict]
@@ -75,6 +75,23 @@ def _audit(db: Session, user: User) -> dict:
         | ((AuditEvent.target_type == "users") & (AuditEvent.target_id == user.id)))
         .order_by(AuditEvent.at))
     return {"activity_log": [{"at": _iso(e.at), "action": e.action, "ip": e.ip} for e in rows]}
+
+
+@exporter
+def _sessions(db: Session, user: User) -> dict:
+    # the token's hash is left out: it tells the person nothing
+    rows = db.scalars(select(UserSession).where(UserSession.user_id == user.id)
+                      .order_by(UserSession.id))
+    return {"sessions": [{"created_at": _iso(r.created_at), "last_seen_at": _iso(r.last_seen_at),
+                          "expires_at": _iso(r.expires_at), "revoked_at": _iso(r.revoked_at),
+                          "remember": r.remember, "ip": r.ip, "user_agent": r.user_agent}
+                         for r in rows]}
+
+
+@eraser
+def _erase_sessions(db: Session, user: User) -> None:
+    # addresses and user agents are personal data; deleting the rows also ends the sessions
+    db.execute(delete(UserSession).where(UserSession.user_id == user.id))
 
 
 def export_user_data(db: Session, user: User) -> dict:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, delete, or_
 from sqlalchemy.orm import Session
 
+from app.accounts import sessions
 from app.accounts.models import AccountToken, ImportBatch
 
 if TYPE_CHECKING:
@@ -52,8 +53,10 @@ def prune_import_batches(db: Session, now: datetime) -> tuple[int, int]:
 
 
 def prune_account_data(db: Session, ctx: JobContext) -> dict:
-    """Job "accounts.prune": retention of tokens and CSV import batches. Idempotent."""
+    """Job "accounts.prune": retention of tokens, CSV import batches and ended sign-in
+    sessions. Idempotent."""
     tokens = prune_dead_tokens(db, ctx.now)
     finished, previews = prune_import_batches(db, ctx.now)
+    ended_sessions = sessions.prune(db, ctx.now)
     return {"tokens_deleted": tokens, "imports_deleted": finished,
-            "previews_deleted": previews}
+            "previews_deleted": previews, "sessions_deleted": ended_sessions}

@@ -139,9 +139,17 @@ class User(Base):
     def is_anonymous(self) -> bool:
         return False
 
+    #: not columns: the sign-in session (``UserSession``) this object was loaded or signed
+    #: in for, and its raw token, set by app/accounts/auth.py for the current request
+    current_session = None
+    session_token = None
+
     def get_id(self) -> str:
-        # the version makes old session and remember cookies invalid when it is bumped
-        return f"{self.id}:{self.session_version}"
+        # what Flask-Login puts in the session and the remember-me cookie: the version makes
+        # them all invalid when it is bumped; the token names this browser's server-side
+        # session, which logout revokes (app/accounts/sessions.py). Without a token the id
+        # is refused by the loader.
+        return f"{self.id}:{self.session_version}:{self.session_token or ''}"
 
     def has_role(self, role: Role) -> bool:
         return ROLE_RANK[self.role] >= ROLE_RANK[role]
@@ -281,3 +289,34 @@ class ImportBatch(Base):
     processed: Mapped[int] = mapped_column(Integer, default=0)
     created_count: Mapped[int] = mapped_column(Integer, default=0)
     finished_at: Mapped[datetime | None]
+
+
+class UserSession(Base):
+    """A signed-in browser: the server-side half of a session cookie (app/accounts/sessions.py).
+
+    The cookie only names the row; the row decides. Logging out, "sign out everywhere else",
+    an admin's "end all sessions", a password change and deactivation revoke rows, so a
+    copied cookie stops working at once, even though cookies are signed and self-contained.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: SHA-256 of the random token (256 bits) carried by the cookies; never the token itself
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: updated at most every few minutes (sessions.TOUCH_INTERVAL), not on every request
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: refused from then on: the absolute lifetime for "keep me signed in", and for the
+    #: others the idle timeout, pushed forward when last_seen_at is (never past the
+    #: absolute lifetime)
+    expires_at: Mapped[datetime]
+    #: the address as the audit log stores it (request.remote_addr behind ProxyFix)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    #: signed in with "keep me signed in" (a remember-me cookie carries the token)
+    remember: Mapped[bool] = mapped_column(Boolean, default=False)
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()

@@ -7,9 +7,10 @@ from zoneinfo import available_timezones
 
 from flask import Response, abort, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_babel import ngettext
+from flask_login import current_user, login_user, logout_user
 
-from app.accounts import bp, services
+from app.accounts import bp, services, sessions
 from app.accounts.export import export_user_data
 from app.accounts.forms import (
     ChangePasswordForm,
@@ -29,6 +30,12 @@ from app.db import utcnow
 _TIMEZONES = sorted(available_timezones())
 
 
+def _sessions_context() -> dict:
+    """The "Where you are signed in" card of the profile page (accounts/_sessions.html)."""
+    return dict(signed_in=sessions.active_sessions(db(), current_user.id),
+                device_summary=sessions.device_summary)
+
+
 @bp.route("/profile", methods=["GET", "POST"])
 def profile():
     form = ProfileForm(obj=current_user)
@@ -43,13 +50,41 @@ def profile():
                                     topic_ids=form.topic_ids.data)
         except ServiceError as exc:
             flash(exc.message, "danger")
-            return render_invalid("accounts/profile.html", form=form)
+            return render_invalid("accounts/profile.html", form=form, **_sessions_context())
         session["lang"] = form.language.data
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("accounts.profile"))
     if form.is_submitted():
-        return render_invalid("accounts/profile.html", form=form)
-    return render_template("accounts/profile.html", form=form)
+        return render_invalid("accounts/profile.html", form=form, **_sessions_context())
+    return render_template("accounts/profile.html", form=form, **_sessions_context())
+
+
+@bp.post("/profile/sessions/<int:session_id>/revoke")
+def revoke_session(session_id: int):
+    require_post_form()
+    try:
+        row = sessions.revoke_own(db(), current_actor(), current_user, session_id)
+    except ServiceError:
+        abort(404)  # someone else's, or already ended
+    if current_user.current_session is not None and row.id == current_user.current_session.id:
+        session.clear()  # this very browser: as the sign-out button does
+        logout_user()
+        flash(_("You are signed out."), "info")
+        return redirect(url_for("accounts.login"))
+    flash(_("That session is signed out."), "success")
+    return redirect(url_for("accounts.profile", _anchor="sessions"))
+
+
+@bp.post("/profile/sessions/revoke-others")
+def revoke_other_sessions():
+    require_post_form()
+    count = sessions.revoke_others(db(), current_actor(), current_user)
+    if count:
+        flash(ngettext("%(num)d other session is signed out.",
+                       "%(num)d other sessions are signed out.", count), "success")
+    else:
+        flash(_("You were not signed in anywhere else."), "info")
+    return redirect(url_for("accounts.profile", _anchor="sessions"))
 
 
 @bp.route("/profile/password", methods=["GET", "POST"])

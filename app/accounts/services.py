@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from app.accounts import emails
+from app.accounts import emails, sessions
 from app.accounts.models import (
     AccountToken,
     AllowedDomain,
@@ -110,6 +110,7 @@ def set_password(db: Session, settings: AccountSettings, user: User, password: s
     check_password_rules(password, email=user.email, min_length=settings.password_min_length)
     user.password_hash = hash_password(password, **settings.hash_params)
     user.session_version += 1  # every other session and remember cookie ends
+    sessions.revoke_all(db, user.id)  # (and shows as ended; the caller may sign in anew)
     user.failed_logins = 0
     user.locked_until = None
     db.flush()
@@ -317,6 +318,7 @@ def set_active(db: Session, actor: Actor, user: User, active: bool) -> None:
     else:
         user.status = UserStatus.DEACTIVATED
         user.session_version += 1  # ends their sessions at once
+        sessions.revoke_all(db, user.id)
         revoke_open_tokens(db, user.id)
         record(db, actor, "user.deactivated", target=user)
     db.flush()

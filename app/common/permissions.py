@@ -65,6 +65,10 @@ ROUTES: dict[str, Access] = {
     "accounts.social_accounts": EMPLOYEE,
     "accounts.delete_social_account": EMPLOYEE,
     "accounts.export_my_data": SIGNED_IN_ANY,
+    #: sign out one's own sessions (app/accounts/profile_views.py): security, so before the
+    #: policy too; someone else's session is a 404 in the view
+    "accounts.revoke_session": SIGNED_IN_ANY,
+    "accounts.revoke_other_sessions": SIGNED_IN_ANY,
     # portal
     "portal.home": EMPLOYEE,
     "portal.team": MANAGER,
@@ -74,6 +78,7 @@ ROUTES: dict[str, Access] = {
     "accounts.admin_person": ADMIN,
     "accounts.admin_person_status": ADMIN,
     "accounts.admin_person_erase": ADMIN,
+    "accounts.admin_person_end_sessions": ADMIN,
     "accounts.admin_invite": ADMIN,
     "accounts.admin_invitations": ADMIN,
     "accounts.admin_invitation_resend": ADMIN,

@@ -104,7 +104,12 @@ def _declare() -> dict[str, JobSpec]:
     from app.gamification.jobs import award_points
     from app.notifications.jobs import deliver as deliver_outbox
     from app.notifications.jobs import send_digests, send_nudges
-    from app.sharing.jobs import fetch_engagement, post_scheduled_shares, refresh_tokens
+    from app.sharing.jobs import (
+        click_partitions,
+        fetch_engagement,
+        post_scheduled_shares,
+        refresh_tokens,
+    )
     from app.training.jobs import send_reminders as training_reminders
 
     return _registry(
@@ -113,8 +118,8 @@ def _declare() -> dict[str, JobSpec]:
             func=prune_account_data,
             trigger={"trigger": "cron", "hour": 3, "minute": 30},
             misfire_grace_time=6 * 3600,
-            description="Delete dead invitation/reset tokens and old CSV import batches "
-                        "(personal data) after their retention period.",
+            description="Delete dead invitation/reset tokens, old CSV import batches "
+                        "(personal data) and ended sessions after their retention period.",
         ),
         JobSpec(
             id="content.publish_scheduled",
@@ -199,7 +204,8 @@ def _declare() -> dict[str, JobSpec]:
             trigger={"trigger": "cron", "hour": 4, "minute": 10},
             misfire_grace_time=6 * 3600,
             description="Delete raw clicks older than ANALYTICS_CLICK_RETENTION_DAYS once "
-                        "they are rolled up for good (the rollups stay).",
+                        "they are rolled up for good (the rollups stay); on PostgreSQL, "
+                        "whole monthly partitions past the horizon are dropped.",
         ),
         JobSpec(
             id="training.reminders",
@@ -237,6 +243,14 @@ def _declare() -> dict[str, JobSpec]:
             description="Queue a nudge to the people who have not shared for "
                         "NUDGE_AFTER_WEEKS weeks and have something to share (then not "
                         "again for as long).",
+        ),
+        JobSpec(
+            id="sharing.click_partitions",
+            func=click_partitions,
+            trigger={"trigger": "cron", "hour": 3, "minute": 50},
+            misfire_grace_time=6 * 3600,
+            description="PostgreSQL: create the click table's monthly partitions for this "
+                        "month and the next two when missing (nothing on SQLite).",
         ),
     )
 

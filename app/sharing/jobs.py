@@ -1,5 +1,6 @@
 """Sharing's scheduled jobs (declared in app/jobs/__init__.py): posting scheduled shares,
-refreshing connector tokens before they expire, fetching engagement. Each is idempotent:
+refreshing connector tokens before they expire, fetching engagement, creating the click
+table's monthly partitions ahead (PostgreSQL). Each is idempotent:
 a second run finds nothing left to do (or, for engagement, nothing new within the hour)."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from app.sharing import accounts
+from app.sharing import accounts, partitions
 from app.sharing.connectors import CONNECTORS, ConnectorError, get_connector
 from app.sharing.models import (
     ConnectedAccount,
@@ -141,3 +142,10 @@ def _update_followers(db: Session, account: ConnectedAccount, connector, ctx) ->
         account.followers = profile.followers
     account.followers_updated_at = ctx.now
     db.flush()
+
+
+def click_partitions(db: Session, ctx: JobContext) -> dict:
+    """Job "sharing.click_partitions": on PostgreSQL with the click table partitioned by
+    month, the partitions of this month and the next two exist (created when missing; a
+    second run creates nothing). SQLite, or a plain click table: nothing to do."""
+    return partitions.ensure_partitions(db, ctx.now)

@@ -268,12 +268,52 @@ def restore(backup_path: Path, url: str) -> Verification:
             src.close()
         _check_sqlite_integrity(target)
         return compare(manifest, *_read_sqlite(target))
-    target, env = _libpq(url)
-    _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges",
-          "--single-transaction", f"--dbname={target}", str(backup_path)], "pg_restore", env)
+    _restore_postgresql(backup_path, url)
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
             return compare(manifest, _revision(conn), table_counts(conn))
     finally:
         engine.dispose()
+
+
+#: what the restore script starts with: the whole schema goes, then the dump recreates it.
+#: (``pg_restore --clean`` cannot drop a partitioned table's inherited constraints — the
+#: click partitions — so the schema is replaced instead.)
+_REPLACE_SCHEMA = b"DROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\n"
+
+
+def _restore_postgresql(backup_path: Path, url: str) -> None:
+    """Replace the database's schema with the dump, in ONE transaction: ``pg_restore``
+    writes the dump as SQL, ``psql --single-transaction`` runs it after dropping the
+    schema, so a failure half way leaves the database as it was."""
+    tools = {tool: shutil.which(tool) for tool in ("pg_restore", "psql")}
+    for tool, path in tools.items():
+        if path is None:
+            raise BackupError(f"{tool} is not installed (it comes with the PostgreSQL "
+                              "client package, e.g. postgresql-client).")
+    target, env = _libpq(url)
+    reader = subprocess.Popen(  # noqa: S603 - fixed tools and arguments, no shell
+        [tools["pg_restore"], "--no-owner", "--no-privileges", "--file=-", str(backup_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    writer = subprocess.Popen(  # noqa: S603
+        [tools["psql"], "--no-psqlrc", "--quiet", "--single-transaction", "-v",
+         "ON_ERROR_STOP=1", f"--dbname={target}"],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    if reader.stdout is None or writer.stdin is None:  # pragma: no cover - PIPEs given
+        raise BackupError("could not connect pg_restore to psql")
+    try:
+        writer.stdin.write(_REPLACE_SCHEMA)
+        shutil.copyfileobj(reader.stdout, writer.stdin, 1 << 20)
+    except BrokenPipeError:  # psql stopped at an error: its stderr says which
+        pass
+    finally:
+        writer.stdin.close()
+    read_error = reader.stderr.read().decode(errors="replace") if reader.stderr else ""
+    write_error = writer.stderr.read().decode(errors="replace") if writer.stderr else ""
+    if reader.wait(timeout=6 * 3600) != 0:
+        writer.kill()
+        raise BackupError(f"pg_restore failed: {read_error.strip()[-2000:]}")
+    if writer.wait(timeout=6 * 3600) != 0:
+        raise BackupError(f"restoring with psql failed (nothing was changed): "
+                          f"{write_error.strip()[-2000:]}")

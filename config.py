@@ -177,6 +177,10 @@ class Config:
     ANALYTICS_TALLY_BATCH: int = 500_000
     #: clicks deleted per retention run at most
     ANALYTICS_RETENTION_BATCH: int = 1_000_000
+    #: a dashboard is computed once per tally run and kept this long at most (per process,
+    #: or in Redis when REDIS_URL is set; the job analytics.warm_dashboards then computes
+    #: the default company view ahead). 0: computed on every view
+    ANALYTICS_DASHBOARD_CACHE_SECONDS: int = 300
     #: shared secret of the signed conversions webhook (POST /api/v1/conversions);
     #: empty: the webhook is disabled and answers 503
     CONVERSION_WEBHOOK_SECRET: str = ""
@@ -299,6 +303,8 @@ class Config:
                                                 cls.ANALYTICS_CLICK_RETENTION_DAYS),
             ANALYTICS_TALLY_OVERLAP_MINUTES=_int(env.get("ANALYTICS_TALLY_OVERLAP_MINUTES"),
                                                  cls.ANALYTICS_TALLY_OVERLAP_MINUTES),
+            ANALYTICS_DASHBOARD_CACHE_SECONDS=_int(env.get("ANALYTICS_DASHBOARD_CACHE_SECONDS"),
+                                                   cls.ANALYTICS_DASHBOARD_CACHE_SECONDS),
             LOGIN_RATE_LIMIT=env.get("LOGIN_RATE_LIMIT", cls.LOGIN_RATE_LIMIT),
             INVITATION_TTL_HOURS=_int(env.get("INVITATION_TTL_HOURS"), cls.INVITATION_TTL_HOURS),
             SESSION_COOKIE_SECURE=production or _bool(env.get("SESSION_COOKIE_SECURE")),

@@ -19,10 +19,16 @@ Set-up, before anything is measured:
    written: points, shares, conversions, reach — unique clicks stay 0);
 2. ``--users`` employees spread over the company get a password (one argon2 hash), one
    manager of a team of 9 per ``--managers`` and one admin;
-3. gunicorn with ``deploy/gunicorn.conf.py`` (gthread; ``--workers`` × ``--threads``),
+3. ``jit = off`` on the database (docs/deploy.md); gunicorn with ``deploy/gunicorn.conf.py`` (gthread; ``--workers`` × ``--threads``),
    ``RELAIS_ENV=production`` (request log on, into a temporary file that is scanned for
    tracebacks at the end), the login rate limit lifted (every sign-in comes from 127.0.0.1);
-4. every person signs in through the real form (GET /login for the CSRF token, POST
+4. a private ``redis-server`` on a free loopback port (unless ``--no-redis``), given to
+   gunicorn and to a scheduler process, as docs/deploy.md recommends past one worker;
+   the scheduler process runs ``analytics.tally`` then ``analytics.warm_dashboards`` at
+   once and every ``--tally-every`` seconds (300, the real schedule; 30 to stress it):
+   each run moves the tally's watermark, so every cached dashboard goes stale and its
+   next viewer computes it again — the report says how many runs fell in the window;
+5. every person signs in through the real form (GET /login for the CSRF token, POST
    /login): a distinct server-side session each, timed as the "POST /login" row.
 
 Then ``--warmup`` seconds unmeasured and ``--duration`` seconds measured of the mix below,
@@ -66,6 +72,7 @@ the figures are a floor, and the ratios (same run, same contention) are what cou
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -74,6 +81,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -207,6 +215,8 @@ def prepare(url: str, args, log) -> People:
         code = conn.scalar(text("SELECT code FROM shares WHERE id = :id"), {"id": viral})
     with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
+        # as docs/deploy.md sets up the database (new connections, i.e. gunicorn's, use it)
+        conn.execute(text(f'ALTER DATABASE "{database.engine.url.database}" SET jit = off'))
     database.dispose()
 
     def email(i: int) -> str:
@@ -218,17 +228,94 @@ def prepare(url: str, args, log) -> People:
 
 # --- server --------------------------------------------------------------------------------
 
-def start_gunicorn(url: str, port: int, args, logfile) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=url, RELAIS_ENV="production",
+def server_env(url: str, redis_url: str | None, **more) -> dict[str, str]:
+    env = dict(os.environ, DATABASE_URL=url, PYTHONPATH=str(ROOT), **more)
+    env.pop("REDIS_URL", None)
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return env
+
+
+def start_gunicorn(url: str, port: int, args, logfile, redis_url: str | None
+                   ) -> subprocess.Popen:
+    env = dict(server_env(url, redis_url), RELAIS_ENV="production",
                SECRET_KEY=secrets.token_urlsafe(48), BASE_URL="https://relais.load.test",
                LOG_FORMAT="json", LOGIN_RATE_LIMIT="1000000 per minute",
                RELAIS_BIND=f"127.0.0.1:{port}", RELAIS_WORKERS=str(args.workers),
-               RELAIS_THREADS=str(args.threads), PYTHONPATH=str(ROOT))
-    env.pop("REDIS_URL", None)
+               RELAIS_THREADS=str(args.threads))
     cmd = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
            "--no-control-socket", "wsgi:app"]
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=logfile,  # noqa: S603 (our argv)
                             stderr=subprocess.STDOUT, start_new_session=True)
+
+
+#: what the scheduler does for the dashboards, run every ``--tally-every`` seconds by a
+#: process of its own during the whole run (the real scheduler: every 5 minutes)
+SCHEDULER_JOBS = ("analytics.tally", "analytics.warm_dashboards")
+
+
+def scheduler_loop(every: float) -> int:
+    """``--scheduler-loop``: the analytics jobs at once, then every ``every`` seconds, until
+    SIGTERM; one JSON line per run (DATABASE_URL and REDIS_URL from the environment)."""
+    from app import create_app
+    from app.jobs.runner import run_job
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    app = create_app()
+    while True:
+        for job in SCHEDULER_JOBS:
+            result = run_job(app, job)
+            print(json.dumps({"job": job, "status": str(result.status.value),
+                              "seconds": round(result.duration, 3), "at": time.time(),
+                              "summary": {k: v for k, v in result.summary.items()
+                                          if k in ("warmed", "fresh", "skipped", "more")}}),
+                  flush=True)
+        time.sleep(every)
+
+
+def start_scheduler(url: str, redis_url: str | None, every: float, logfile
+                    ) -> subprocess.Popen:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--scheduler-loop", str(every)]
+    return subprocess.Popen(cmd, cwd=ROOT, env=server_env(url, redis_url),  # noqa: S603
+                            stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def scheduler_runs(path: Path) -> list[dict]:
+    runs = []
+    for line in path.read_text(errors="replace").splitlines():
+        if line.startswith("{"):
+            try:
+                runs.append(json.loads(line))
+            except ValueError:
+                pass
+    return runs
+
+
+@contextlib.contextmanager
+def private_redis():
+    """A redis-server of our own on a free loopback port (nothing kept on disk), or None
+    when it is not installed."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        yield None
+        return
+    port = free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1",  # noqa: S603
+                             "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
@@ -582,7 +669,16 @@ def main() -> int:
                         help="seconds between two dashboard views of the manager / admin")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--server-log", type=Path, help="keep a copy of gunicorn's log here")
+    parser.add_argument("--tally-every", type=float, default=300,
+                        help="seconds between the scheduler process's tally + dashboard "
+                             "warm-up runs (each run makes the dashboards' cache entries "
+                             "stale, as the real 5-minute tally does)")
+    parser.add_argument("--no-redis", action="store_true",
+                        help="no private redis-server: per-process caches, no warm-up")
+    parser.add_argument("--scheduler-loop", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.scheduler_loop is not None:
+        return scheduler_loop(args.scheduler_loop)
     if not args.database_url.startswith("postgresql"):
         parser.error("give a PostgreSQL server URL (postgresql+psycopg://…)")
     if min(args.users, args.concurrency, args.workers, args.threads) < 1 or args.duration <= 0:
@@ -599,12 +695,16 @@ def main() -> int:
     failures: list[str] = []
     tmp = Path(tempfile.mkdtemp(prefix="relais-load-"))
     server_log = tmp / "gunicorn.log"
+    jobs_log = tmp / "scheduler.log"
     try:
-        with throwaway_database(args.database_url, "load") as url:
+        with contextlib.ExitStack() as stack:
+            url = stack.enter_context(throwaway_database(args.database_url, "load"))
+            redis_url = None if args.no_redis else stack.enter_context(private_redis())
             people = prepare(url, args, log)
             port = free_port()
-            with server_log.open("wb") as logfile:
-                proc = start_gunicorn(url, port, args, logfile)
+            with server_log.open("wb") as logfile, jobs_log.open("wb") as jobs_file:
+                proc = start_gunicorn(url, port, args, logfile, redis_url)
+                scheduler = start_scheduler(url, redis_url, args.tally_every, jobs_file)
                 try:
                     wait_ready(port, proc)
                     sessions = {"employees": [Session(e) for e in people.employees],
@@ -626,8 +726,10 @@ def main() -> int:
                     until = time.time()
                 finally:
                     status = stop(proc)
+                    stop(scheduler)
             rows = summarise(recorder, elapsed)
             login_rows = summarise(logins, login_time)
+            runs = [r for r in scheduler_runs(jobs_log) if since <= r["at"] <= until]
         problems = server_problems(server_log)
         for page, figures in server_durations(server_log, since, until).items():
             if page in rows:
@@ -645,12 +747,22 @@ def main() -> int:
           f"--threads {args.threads}; {args.concurrency} client threads, "
           f"{args.duration:g} s measured after {args.warmup:g} s warm-up; "
           f"{len(people.employees)} employees, {len(people.managers)} managers, 1 admin "
-          f"signed in")
+          f"signed in; {'a private Redis' if redis_url else 'no Redis'}; the scheduler "
+          f"process ran {', '.join(SCHEDULER_JOBS)} every {args.tally_every:g} s")
     print_table({**login_rows, **rows}, [LOGIN, *MIX])
     total = sum(r["requests"] for r in rows.values())
     errors = sum(r["errors"] + r["unexpected"] for r in rows.values())
     errors += sum(r["errors"] + r["unexpected"] for r in login_rows.values())
     print(f"{'all (mix)':26} {total:8d} {total / elapsed:8.1f}")
+    print()
+    for job in SCHEDULER_JOBS:
+        mine = [r for r in runs if r["job"] == job]
+        if mine:
+            took = sorted(r["seconds"] for r in mine)
+            print(f"{job}: {len(mine)} run(s) in the measured window, "
+                  f"{took[len(took) // 2]:.2f} s median, {took[-1]:.2f} s longest; "
+                  f"{sum(1 for r in mine if r['status'] != 'ok')} not ok; "
+                  f"{sum(r['summary'].get('warmed', 0) for r in mine)} dashboard(s) warmed")
     print()
     bare = rows.get(BARE, {}).get("p95_ms", 0.0)
 
@@ -683,6 +795,7 @@ def main() -> int:
         args.json.write_text(json.dumps({
             "scale": args.scale, "duration": args.duration, "concurrency": args.concurrency,
             "workers": args.workers, "threads": args.threads, "pages": rows,
+            "redis": bool(redis_url), "tally_every": args.tally_every, "scheduler": runs,
             "login": login_rows, "failures": failures}, indent=2))
     return 1 if failures else 0
 

@@ -131,7 +131,7 @@ def test_each_network_against_my_average(db, scene):
 
 
 def _rows(**networks) -> list[NetworkRow]:
-    return [NetworkRow(key, key.title(), 1, Totals(shares=s, unique_clicks=u, conversions=v))
+    return [NetworkRow(key, 1, Totals(shares=s, unique_clicks=u, conversions=v))
             for key, (s, u, v) in networks.items()]
 
 
@@ -139,7 +139,7 @@ def test_the_comparison_rules():
     # one network only: nothing to compare
     one = impact.compare_networks(_rows(linkedin=(5, 10, 1)))
     assert one.best_clicks is None and one.networks[0].clicks_ratio == pytest.approx(1)
-    assert "on Linkedin only" in one.sentences()[0]
+    assert "on LinkedIn only" in one.sentences()[0]
     # a network above the average but with too few shares is not named; the ratio shows
     lucky = impact.compare_networks(_rows(linkedin=(5, 5, 0), x=(1, 7, 0)))
     assert lucky.best_clicks is None

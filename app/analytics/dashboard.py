@@ -297,10 +297,16 @@ class Trend:
 @dataclass
 class NetworkRow:
     network: str
-    label: str
     #: people who shared on this network in the period
     active: int
     totals: Totals
+
+    @property
+    def label(self) -> str:
+        """The network's name in the viewer's language (not stored: a cached dashboard
+        serves viewers of every language)."""
+        known = SHARE_NETWORKS.get(self.network)
+        return str(known.label) if known is not None else self.network
 
 
 @dataclass
@@ -583,8 +589,7 @@ def by_network(db: Session, period: Period, scope: Scope, *,
     rows = {row.key: row for row in db.execute(stmt)}
     order = [key for key in SHARE_NETWORKS if key in rows] + sorted(
         key for key in rows if key not in SHARE_NETWORKS)
-    return [NetworkRow(key, str(SHARE_NETWORKS[key].label) if key in SHARE_NETWORKS else key,
-                       int(rows[key].active), _totals(rows[key])) for key in order]
+    return [NetworkRow(key, int(rows[key].active), _totals(rows[key])) for key in order]
 
 
 def by_group(db: Session, period: Period, scope: Scope, *, limit: int | None = None,
@@ -812,10 +817,10 @@ class Dashboard:
 
 
 def dashboard(db: Session, period: Period, scope: Scope, *, top: int = 10,
-              groups: int | None = 25) -> Dashboard:
+              groups: int | None = 25, context: PageContext | None = None) -> Dashboard:
     """Every figure of the company or team dashboard: a constant number of statements
-    (10), whatever the data."""
-    ctx = page_context(db)
+    (10), whatever the data. The pages read it through ``dashboard_cache``."""
+    ctx = _context(db, context)
     return Dashboard(
         period=period, scope=scope,
         summary=summary(db, period, scope, context=ctx),

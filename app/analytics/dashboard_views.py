@@ -9,15 +9,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.accounts.queries import all_groups
-from app.analytics import bp, exports
+from app.analytics import bp, dashboard_cache, exports
 from app.analytics import dashboard as dash
 from app.analytics.dashboard_forms import DashboardFilter
 from app.common.web import db
 from app.db import utcnow
 
 TEMPLATE = "analytics/dashboard.html"
-#: rows of the top content / ambassadors tables on the page (the CSV has them all)
-TOP = 10
 
 
 def _filter(*, groups: bool) -> DashboardFilter:
@@ -40,18 +38,19 @@ def dashboard():
     flt = _filter(groups=True)
     groups = all_groups(db())
     scope = _company_scope(flt, {g.id for g in groups})
-    return render_template(TEMPLATE, team=False, flt=flt, groups=groups,
-                           data=dash.dashboard(db(), flt.period, scope, top=TOP),
-                           has_team=dash.has_reports(db(), current_user.id), **_page())
+    data, as_of = dashboard_cache.dashboard(db(), flt.period, scope)
+    return render_template(TEMPLATE, team=False, flt=flt, groups=groups, data=data,
+                           as_of=as_of, has_team=dash.has_reports(db(), current_user.id),
+                           **_page())
 
 
 @bp.get("/analytics/team")
 def team_dashboard():
     flt = _filter(groups=False)
     has_team = dash.has_reports(db(), current_user.id)
-    data = (dash.dashboard(db(), flt.period, dash.Scope.team(current_user.id), top=TOP)
-            if has_team else None)
-    return render_template(TEMPLATE, team=True, flt=flt, groups=[], data=data,
+    data, as_of = (dashboard_cache.dashboard(db(), flt.period, dash.Scope.team(current_user.id))
+                   if has_team else (None, None))
+    return render_template(TEMPLATE, team=True, flt=flt, groups=[], data=data, as_of=as_of,
                            has_team=has_team, **_page())
 
 

@@ -4,6 +4,8 @@
   and the new watermark, in the run's one transaction. Idempotent by construction (each
   touched bucket is recomputed from the raw rows), bounded (``ANALYTICS_TALLY_BATCH`` new
   ids per source per run; the summary says ``more`` when a backlog remains).
+- ``analytics.warm_dashboards`` (every minute): the default company dashboard computed
+  into the shared cache once per tally run (``app.analytics.dashboard_cache``).
 - ``analytics.retention`` (daily): raw clicks older than ``ANALYTICS_CLICK_RETENTION_DAYS``
   and already rolled up for good are deleted; rollups stay.
 
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from app.analytics import services
+from app.analytics import dashboard_cache, services
 
 if TYPE_CHECKING:
     from app.jobs import JobContext
@@ -31,3 +33,8 @@ def prune_clicks(db: Session, ctx: JobContext) -> dict:
     """Job "analytics.retention"."""
     return services.prune_clicks(db, ctx.now,
                                  services.AnalyticsConfig.from_config(ctx.app.config))
+
+
+def warm_dashboards(db: Session, ctx: JobContext) -> dict:
+    """Job "analytics.warm_dashboards"."""
+    return dashboard_cache.warm(db, ctx.now, ctx.app)

@@ -82,6 +82,8 @@ class ShareDay(Metrics, Base):
     __table_args__ = (
         # (day, …) first: the rollups above are recomputed from one day's rows at a time
         PrimaryKeyConstraint("day", "share_id", name="pk_analytics_share_days"),
+        # a team's or a group's content (the dashboards read a few people's share-days)
+        Index("ix_analytics_share_days_user_id_day", "user_id", "day"),
     )
 
     day: Mapped[date] = mapped_column(Date)
@@ -161,6 +163,8 @@ class UserTopicDay(Metrics, Base):
     __tablename__ = "analytics_user_topic_days"
     __table_args__ = (
         PrimaryKeyConstraint("day", "user_id", "topic_id", name="pk_analytics_user_topic_days"),
+        # a team's influence by topic: a few people over a period
+        Index("ix_analytics_user_topic_days_user_id_day", "user_id", "day"),
     )
 
     day: Mapped[date] = mapped_column(Date)

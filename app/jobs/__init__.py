@@ -98,7 +98,7 @@ def _declare() -> dict[str, JobSpec]:
     this package first) without an import cycle.
     """
     from app.accounts.jobs import prune_account_data
-    from app.analytics.jobs import prune_clicks, tally
+    from app.analytics.jobs import prune_clicks, tally, warm_dashboards
     from app.content.jobs import expire_items, poll_sources, publish_scheduled
     from app.gamification.challenge_jobs import close_challenges
     from app.gamification.jobs import award_points
@@ -197,6 +197,15 @@ def _declare() -> dict[str, JobSpec]:
                         "from the clicks, shares, conversions, engagement snapshots and "
                         "points past the watermark (recomputing each touched day bucket; "
                         "late commits re-scanned within ANALYTICS_TALLY_OVERLAP_MINUTES).",
+        ),
+        JobSpec(
+            id="analytics.warm_dashboards",
+            func=warm_dashboards,
+            trigger={"trigger": "interval", "minutes": 1},
+            misfire_grace_time=5 * 60,
+            description="Compute the default company dashboard for the newest rollups into "
+                        "the shared cache (REDIS_URL), once per tally run, so nobody waits "
+                        "for it; nothing without Redis.",
         ),
         JobSpec(
             id="analytics.retention",

@@ -124,6 +124,11 @@ class Config:
     #: send cookies over HTTPS only (always on in production)
     SESSION_COOKIE_SECURE: bool = False
     REMEMBER_COOKIE_SECURE: bool = False
+    #: the cookies' names: in production "__Host-session" and "__Host-remember" — a
+    #: browser then takes them only over HTTPS, for this host, for every path (no
+    #: sub-domain can plant or overwrite them)
+    SESSION_COOKIE_NAME: str = "session"
+    REMEMBER_COOKIE_NAME: str = "remember_token"
     SESSION_COOKIE_HTTPONLY: bool = True
     SESSION_COOKIE_SAMESITE: str = "Lax"
     REMEMBER_COOKIE_HTTPONLY: bool = True
@@ -307,6 +312,9 @@ class Config:
                                                    cls.ANALYTICS_DASHBOARD_CACHE_SECONDS),
             LOGIN_RATE_LIMIT=env.get("LOGIN_RATE_LIMIT", cls.LOGIN_RATE_LIMIT),
             INVITATION_TTL_HOURS=_int(env.get("INVITATION_TTL_HOURS"), cls.INVITATION_TTL_HOURS),
+            SESSION_COOKIE_NAME="__Host-session" if production else cls.SESSION_COOKIE_NAME,
+            REMEMBER_COOKIE_NAME=("__Host-remember" if production
+                                  else cls.REMEMBER_COOKIE_NAME),
             SESSION_COOKIE_SECURE=production or _bool(env.get("SESSION_COOKIE_SECURE")),
             REMEMBER_COOKIE_SECURE=production or _bool(env.get("SESSION_COOKIE_SECURE")),
             HSTS=production,

@@ -19,7 +19,8 @@ Set-up, before anything is measured:
    written: points, shares, conversions, reach — unique clicks stay 0);
 2. ``--users`` employees spread over the company get a password (one argon2 hash), one
    manager of a team of 9 per ``--managers`` and one admin;
-3. ``jit = off`` on the database (docs/deploy.md); gunicorn with ``deploy/gunicorn.conf.py`` (gthread; ``--workers`` × ``--threads``),
+3. ``jit = off`` on the database (docs/deploy.md); gunicorn with
+   ``deploy/gunicorn.conf.py`` (gthread; ``--workers`` × ``--threads``),
    ``RELAIS_ENV=production`` (request log on, into a temporary file that is scanned for
    tracebacks at the end), the login rate limit lifted (every sign-in comes from 127.0.0.1);
 4. a private ``redis-server`` on a free loopback port (unless ``--no-redis``), given to

@@ -583,3 +583,20 @@ def test_only_an_unreachable_or_locked_database_is_a_503_the_rest_stays_a_500(tm
     assert not database_unavailable(ValueError("not a database error"))
     for engine in (holder, waiter, refused):
         engine.dispose()
+
+
+def test_the_api_answers_503_problems_while_the_database_is_out_of_reach(mailer):
+    """The API's own error handlers (problem details) say "retry", like the pages."""
+    from app import create_app
+    from tests.conftest import test_config
+
+    down = f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/x"
+    application = create_app(test_config(down, RELAIS_MAILER=mailer, PROPAGATE_EXCEPTIONS=False))
+    client = application.test_client()
+    response = client.get("/api/v1/users", headers={"Authorization": "Bearer rls_" + "a" * 43})
+    assert response.status_code == 503, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    assert response.headers["Retry-After"] == RETRY_AFTER
+    assert response.json["type"].endswith("/unavailable") and response.json["status"] == 503
+    page = client.get("/login")
+    assert page.status_code == 503 and page.headers["Retry-After"] == RETRY_AFTER

@@ -27,7 +27,7 @@ def assert_security_headers(response):
     assert csp["default-src"] == "'self'"
     assert "'unsafe-inline'" not in csp["script-src"]
     assert "'unsafe-eval'" not in csp["script-src"]
-    assert csp["base-uri"] == "'self'"
+    assert csp["base-uri"] == "'none'"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
@@ -186,10 +186,13 @@ def test_production_sets_secure_cookies_and_hsts(production_app, db):
         "password": factories.PASSWORD, "remember": "y"})
     assert response.status_code == 302, response.get_data(as_text=True)
     assert "Strict-Transport-Security" in response.headers
-    for name in ("session", "remember_token"):
+    # __Host- names: a browser takes them only if Secure, Path=/ and without Domain
+    for name in ("__Host-session", "__Host-remember"):
         header = set_cookie(response, name)
         assert {"secure", "httponly"} <= cookie_attributes(header), header
         assert cookie_attribute(header, "SameSite") == "Lax"
+        assert cookie_attribute(header, "Path") == "/"
+        assert cookie_attribute(header, "Domain") is None
     assert client.get("/", base_url="https://relais.acme.example").status_code == 200
 
 

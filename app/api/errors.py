@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from app.common.errors import ServiceError
+from app.common.errors_pages import RETRY_AFTER, database_unavailable
 
 PROBLEM_MIME = "application/problem+json"
 #: RFC 9457 problem types (tag URIs: stable identifiers, not links), like the webhook's
@@ -70,6 +71,8 @@ def _detail(code: int) -> str:
         429: _("Too many requests for this token: slow down and retry after the delay in "
                "the Retry-After header."),
         500: _("Something went wrong on our side. The team has been told."),
+        503: _("The service is briefly unavailable: retry after the delay in the "
+               "Retry-After header."),
     }.get(code, "")
 
 
@@ -101,6 +104,11 @@ def handle_http_exception(exc: HTTPException) -> Response:
     if own is not None and own.mimetype == PROBLEM_MIME:  # e.g. the rate limit's answer
         return own
     code = exc.code or 500
+    if code == 500 and database_unavailable(getattr(exc, "original_exception", None)):
+        # the database is out of reach for a moment (restart, failover, SQLite lock held
+        # too long): "try again", as the pages say, not a server error
+        return problem(503, "unavailable", _("Service unavailable"), _detail(503),
+                       headers={"Retry-After": RETRY_AFTER})
     headers = {}
     if code == 405 and getattr(exc, "valid_methods", None):
         headers["Allow"] = ", ".join(sorted(exc.valid_methods))

@@ -14,7 +14,7 @@ CSP = "; ".join([
     "object-src 'none'",
     # lesson videos only (app/training/video.py builds every iframe src for these two hosts)
     "frame-src https://www.youtube-nocookie.com https://player.vimeo.com",
-    "base-uri 'self'",
+    "base-uri 'none'",
     "form-action 'self'",
     "frame-ancestors 'none'",
 ])

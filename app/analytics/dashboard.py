@@ -34,7 +34,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Float, Select, and_, case, cast, func, literal, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.accounts.models import Group, Topic, User, UserStatus, user_groups
 from app.accounts.queries import team_members
@@ -535,13 +535,20 @@ def summary(db: Session, period: Period, scope: Scope, *,
     if members is not None:
         enrolled_people = enrolled_people.where(User.id.in_(members))
     shared = UserDay.shares > 0
+    # the row's person if enrolled: a join, not "user_id IN (every enrolled id)", which
+    # PostgreSQL runs as a scan of every user even for one person ("my impact")
+    enrolled = aliased(User, name="enrolled_user")
     stmt = (select(*_metric_columns(UserDay, ctx.values, points=True),
                    func.count(func.distinct(case((shared, UserDay.user_id)))).label("active"),
                    func.count(func.distinct(case(
-                       (and_(shared, UserDay.user_id.in_(_enrolled_ids())), UserDay.user_id)
+                       (and_(shared, enrolled.id.is_not(None)), UserDay.user_id)
                    ))).label("active_enrolled"),
                    select(func.count()).select_from(enrolled_people.subquery())
                    .scalar_subquery().label("enrolled"))
+            .select_from(UserDay)
+            .outerjoin(enrolled, and_(enrolled.id == UserDay.user_id,
+                                      enrolled.status == UserStatus.ACTIVE,
+                                      enrolled.erased_at.is_(None)))
             .where(*_in_period(UserDay, period), *scope.where(UserDay.user_id)))
     row = db.execute(stmt).one()
     totals = _totals(row)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import hashlib
 import json
 import types
@@ -158,6 +159,11 @@ def encode(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)  # resolving them is slow: once per class
+
+
 def decode(tp: Any, value: Any) -> Any:
     """The inverse of ``encode`` for a value of type ``tp`` (a type hint)."""
     if value is None:
@@ -170,7 +176,7 @@ def decode(tp: Any, value: Any) -> Any:
         (item,) = typing.get_args(tp)
         return [decode(item, v) for v in value]
     if dataclasses.is_dataclass(tp):
-        hints = typing.get_type_hints(tp)
+        hints = _hints(tp)
         return tp(**{f.name: decode(hints[f.name], value[f.name])
                      for f in dataclasses.fields(tp) if f.init and f.name in value})
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
@@ -187,5 +193,5 @@ def decode(tp: Any, value: Any) -> Any:
 def decode_dashboard(data: dict, period: dash.Period, scope: dash.Scope) -> dash.Dashboard:
     return dash.Dashboard(period=period, scope=scope,
                           **{name: decode(hint, data[name]) for name, hint
-                             in typing.get_type_hints(dash.Dashboard).items()
+                             in _hints(dash.Dashboard).items()
                              if name not in ("period", "scope")})

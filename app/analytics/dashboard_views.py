@@ -8,7 +8,7 @@ from flask import Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.accounts.queries import all_groups
+from app.accounts.queries import group_options
 from app.analytics import bp, dashboard_cache, exports
 from app.analytics import dashboard as dash
 from app.analytics.dashboard_forms import DashboardFilter
@@ -36,7 +36,7 @@ def _page() -> dict:
 @bp.get("/analytics")
 def dashboard():
     flt = _filter(groups=True)
-    groups = all_groups(db())
+    groups = group_options(db())
     scope = _company_scope(flt, {g.id for g in groups})
     data, as_of = dashboard_cache.dashboard(db(), flt.period, scope)
     return render_template(TEMPLATE, team=False, flt=flt, groups=groups, data=data,
@@ -57,7 +57,7 @@ def team_dashboard():
 @bp.get("/analytics/export/<table>.csv")
 def export(table: str):
     flt = _filter(groups=True)
-    scope = _company_scope(flt, {g.id for g in all_groups(db())})
+    scope = _company_scope(flt, {g.id for g in group_options(db())})
     return _csv(table, flt, scope, "company")
 
 

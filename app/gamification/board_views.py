@@ -122,7 +122,7 @@ def leaderboards_page():
         return render_template("gamification/boards/_board.html", **context)
     return render_template(
         "gamification/boards/leaderboards.html",
-        groups=account_queries.all_groups(db()),
+        groups=account_queries.group_options(db()),
         board_challenges=challenges.board_challenges(db(), current_user.id, utcnow()),
         **context)
 

@@ -107,7 +107,8 @@ def record_logout(db: Session, user: User, actor: Actor) -> None:
 
 
 def set_password(db: Session, settings: AccountSettings, user: User, password: str) -> None:
-    check_password_rules(password, email=user.email, min_length=settings.password_min_length)
+    check_password_rules(password, email=user.email, name=user.name,
+                         min_length=settings.password_min_length)
     user.password_hash = hash_password(password, **settings.hash_params)
     user.session_version += 1  # every other session and remember cookie ends
     sessions.revoke_all(db, user.id)  # (and shows as ended; the caller may sign in anew)

@@ -38,12 +38,14 @@ def _int(value: str | None, default: int) -> int:
 
 
 def _fernet_key(value: str) -> bool:
-    """A Fernet key: 32 bytes, URL-safe base64."""
+    """Fernet keys (32 bytes, URL-safe base64), comma-separated: newest first (rotation)."""
     import base64
     import binascii
 
+    keys = [key.strip() for key in value.split(",") if key.strip()]
     try:
-        return len(base64.urlsafe_b64decode(value.encode())) == 32
+        return bool(keys) and all(len(base64.urlsafe_b64decode(key.encode())) == 32
+                                  for key in keys)
     except (binascii.Error, ValueError):
         return False
 
@@ -195,8 +197,9 @@ class Config:
     #: budget per token across every /api/v1 endpoint, shared by workers when REDIS_URL is set)
     API_RATE_LIMIT: str = "600 per minute"
     #: connectors (app/sharing/connectors/): the key that encrypts the connected accounts'
-    #: OAuth tokens at rest (a Fernet key); required in production; in development it is
-    #: derived from SECRET_KEY. Changing it means everybody connects their accounts again.
+    #: OAuth tokens (and the webhook and SSO secrets) at rest: Fernet keys, comma-separated,
+    #: the first one encrypts, all decrypt (rotation: docs/deploy.md); required in
+    #: production; in development derived from SECRET_KEY
     TOKEN_ENCRYPTION_KEY: str = ""
     #: LinkedIn app (empty client id: LinkedIn posting is hidden); base URLs for tests
     LINKEDIN_CLIENT_ID: str = ""
@@ -349,7 +352,8 @@ class Config:
             if cfg.OIDC_ISSUER and not cfg.OIDC_ISSUER.startswith("https://"):
                 raise ConfigError("OIDC_ISSUER must be an https:// URL in production")
         if cfg.TOKEN_ENCRYPTION_KEY and not _fernet_key(cfg.TOKEN_ENCRYPTION_KEY):
-            raise ConfigError("TOKEN_ENCRYPTION_KEY must be a Fernet key: 32 bytes in URL-safe "
+            raise ConfigError("TOKEN_ENCRYPTION_KEY must be Fernet keys (comma-separated, newest "
+                              "first): 32 bytes in URL-safe "
                               "base64 (44 characters)")
         return cfg
 

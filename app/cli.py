@@ -41,6 +41,9 @@ def init_app(app: Flask) -> None:
     from app.backup_cli import backup_cli
 
     app.cli.add_command(backup_cli)
+    from app.sharing.key_rotation import rotate_encryption_key_cli
+
+    app.cli.add_command(rotate_encryption_key_cli)
 
     @app.cli.command("db-upgrade")
     @click.argument("revision", default="head")

@@ -444,3 +444,24 @@ def test_rate_limit_is_off_in_the_default_test_config(client, db):
     """Guards the shared limiter: a limit-enabled app earlier must not leak into this one."""
     for _ in range(12):
         assert login(client, "nobody@acme.test", "wrong password here").status_code == 200
+
+
+def test_a_hash_made_with_a_lower_cost_is_upgraded_at_sign_in(app, client, db):
+    """ASVS 11.4.1: raising the argon2 cost upgrades each hash at the person's next sign-in
+    (the password is at hand only then)."""
+    from app.accounts.passwords import hash_password, needs_rehash, verify_password
+
+    params = {"time_cost": app.config["ARGON2_TIME_COST"],
+              "memory_cost": app.config["ARGON2_MEMORY_COST"]}
+    weaker = hash_password(factories.PASSWORD, time_cost=1, memory_cost=64)
+    user = factories.UserFactory(email="old@acme.test", password_hash=weaker)
+    assert needs_rehash(weaker, **params)
+    assert login(client, "old@acme.test").status_code == 302
+    db.expire_all()
+    assert user.password_hash != weaker and not needs_rehash(user.password_hash, **params)
+    assert verify_password(user.password_hash, factories.PASSWORD, **params)
+    client.post("/logout")
+    before = user.password_hash
+    assert login(client, "old@acme.test").status_code == 302  # current cost: left alone
+    db.expire_all()
+    assert user.password_hash == before

@@ -30,6 +30,15 @@ def hash_password(password: str, *, time_cost: int = 3, memory_cost: int = 65536
     return hasher(time_cost, memory_cost).hash(password)
 
 
+def needs_rehash(stored_hash: str, *, time_cost: int = 3, memory_cost: int = 65536) -> bool:
+    """Whether a hash was made with other argon2 parameters than the configured ones (the
+    cost was raised since): rehash the password while it is at hand, at sign-in."""
+    try:
+        return hasher(time_cost, memory_cost).check_needs_rehash(stored_hash)
+    except InvalidHashError:
+        return True
+
+
 def verify_password(stored_hash: str | None, password: str, *, time_cost: int = 3,
                     memory_cost: int = 65536) -> bool:
     ph = hasher(time_cost, memory_cost)

@@ -30,7 +30,12 @@ from app.accounts.models import (
     User,
     UserStatus,
 )
-from app.accounts.passwords import check_password_rules, hash_password, verify_password
+from app.accounts.passwords import (
+    check_password_rules,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 from app.accounts.settings import AccountSettings
 from app.accounts.tokens import consume, find_usable_token, issue_token, revoke_open_tokens
 from app.audit.services import record
@@ -97,6 +102,9 @@ def authenticate(db: Session, settings: AccountSettings, email: str, password: s
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
+    if needs_rehash(user.password_hash, **settings.hash_params):
+        # the argon2 cost was raised since this hash was made (ASVS 11.4.1)
+        user.password_hash = hash_password(password, **settings.hash_params)
     record(db, actor, "auth.login", target=user)
     db.flush()
     return user

@@ -7,9 +7,16 @@ one with ``python -c "from cryptography.fernet import Fernet; print(Fernet.gener
 derived from ``SECRET_KEY`` with HKDF-SHA256 and a label of its own, so that the two secrets
 are never the same bytes.
 
-Changing the key (or, without one, the ``SECRET_KEY``) makes the stored tokens unreadable:
-the people concerned have to connect their accounts again (``decrypt`` raises
-``TokenDecryptError``; the connectors turn it into "reconnect your account").
+**Rotating the key** (docs/deploy.md "Rotating secrets"): ``TOKEN_ENCRYPTION_KEY`` may be
+a comma-separated list. The first key encrypts; every key decrypts (``MultiFernet``). Put
+the new key first and keep the old one after it, restart, run ``flask --app wsgi
+rotate-encryption-key`` (every stored secret is re-encrypted with the first key:
+``reencrypt_all``), then drop the old key. Nobody has to reconnect.
+
+Removing a key that still encrypts stored values (or, without a key, changing
+``SECRET_KEY``) makes them unreadable: the people concerned have to connect their accounts
+again (``decrypt`` raises ``TokenDecryptError``; the connectors turn it into "reconnect
+your account").
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import base64
 from collections.abc import Mapping
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -37,21 +44,39 @@ def derive_key(secret_key: str) -> bytes:
     return base64.urlsafe_b64encode(raw)
 
 
+def split_keys(value: str) -> list[str]:
+    """The keys of a ``TOKEN_ENCRYPTION_KEY`` setting, newest (encrypting) first."""
+    return [key.strip() for key in (value or "").split(",") if key.strip()]
+
+
 def valid_key(value: str) -> bool:
+    """Every key of the (comma-separated) setting is a Fernet key."""
+    keys = split_keys(value)
     try:
-        Fernet(value.encode())
+        for key in keys:
+            Fernet(key.encode())
     except (ValueError, TypeError):
         return False
-    return True
+    return bool(keys)
 
 
-def _fernet(config: Mapping[str, Any]) -> Fernet:
-    key = (config.get("TOKEN_ENCRYPTION_KEY") or "").strip()
-    if key:
-        return Fernet(key.encode())
+def _fernet(config: Mapping[str, Any]) -> MultiFernet:
+    keys = split_keys(config.get("TOKEN_ENCRYPTION_KEY") or "")
+    if keys:
+        return MultiFernet([Fernet(key.encode()) for key in keys])
     if config.get("ENV") == "production":
         raise RuntimeError("TOKEN_ENCRYPTION_KEY must be set in production")
-    return Fernet(derive_key(config["SECRET_KEY"]))
+    return MultiFernet([Fernet(derive_key(config["SECRET_KEY"]))])
+
+
+def reencrypt(value: str, config: Mapping[str, Any] | None = None) -> str:
+    """``value`` encrypted with the first key (decrypted with any); "" stays ""."""
+    if not value:
+        return ""
+    try:
+        return _fernet(_config(config)).rotate(value.encode("ascii")).decode("ascii")
+    except (InvalidToken, ValueError) as exc:
+        raise TokenDecryptError("the stored token cannot be decrypted") from exc
 
 
 def encrypt(value: str, config: Mapping[str, Any] | None = None) -> str:

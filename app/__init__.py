@@ -76,9 +76,10 @@ def create_app(config: Config | dict | None = None) -> Flask:
     init_api(app)  # the JSON API (flask-smorest), its token pages and reference page
     # single sign-on (OIDC) blueprint: registered here
 
-    from app.common import errors_pages, templating
+    from app.common import errors_pages, security_events, templating
 
     errors_pages.init_app(app)
+    security_events.init_app(app)  # before request_log: it reads the redacted path
     templating.init_app(app)
 
     from app import cli

@@ -92,4 +92,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(exc):
+        from app.common.security_events import CSRF_FLAG
+
+        setattr(g, CSRF_FLAG, True)  # a security event (app/common/security_events.py)
         return _render(400, _("Your form expired. Reload the page and try again."))

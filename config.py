@@ -251,6 +251,9 @@ class Config:
     #: the person signs in again, however active. Sessions without "keep me signed in"
     #: also end after PERMANENT_SESSION_LIFETIME_HOURS without a request.
     SESSION_ABSOLUTE_HOURS: int = 24 * 30
+    #: administrators' sessions end after this many minutes without a request, "keep me
+    #: signed in" or not (an admin session can do the most harm if left open)
+    ADMIN_SESSION_IDLE_MINUTES: int = 120
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -335,6 +338,8 @@ class Config:
             # sessions
             SESSION_ABSOLUTE_HOURS=max(1, _int(env.get("SESSION_ABSOLUTE_HOURS"),
                                                cls.SESSION_ABSOLUTE_HOURS)),
+            ADMIN_SESSION_IDLE_MINUTES=max(5, _int(env.get("ADMIN_SESSION_IDLE_MINUTES"),
+                                                   cls.ADMIN_SESSION_IDLE_MINUTES)),
         )
         if production:
             if len(secret) < 32:

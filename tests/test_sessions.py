@@ -565,3 +565,31 @@ def test_the_prune_job_deletes_sessions_ended_more_than_30_days_ago(app, db):
 def test_device_summary(app, user_agent, expected):
     with app.test_request_context():
         assert sessions.device_summary(user_agent) == expected
+
+
+def test_an_admin_session_ends_after_two_idle_hours_even_when_kept(app, client, db):
+    """ASVS 7.3.1: the most privileged sessions get the shortest inactivity timeout; "keep
+    me signed in" does not lift it for them (docs/accounts.md "Sessions")."""
+    factories.UserFactory(email="ada@acme.test", role=Role.ADMIN)
+    start = utcnow()
+    with time_machine.travel(start, tick=False):
+        login(client, "ada@acme.test", remember=True)
+    with time_machine.travel(start + timedelta(minutes=110), tick=False):
+        assert signed_in(client)  # activity moves the deadline
+    with time_machine.travel(start + timedelta(minutes=220), tick=False):
+        assert signed_in(client)
+    with time_machine.travel(start + timedelta(minutes=341), tick=False):
+        assert not signed_in(client)  # 2 h 1 min without a request: the cookie is refused
+
+
+def test_a_promotion_to_admin_shortens_the_running_session(app, client, db):
+    person = factories.UserFactory(email="pro@acme.test")
+    start = utcnow()
+    with time_machine.travel(start, tick=False):
+        login(client, "pro@acme.test", remember=True)
+    person.role = Role.ADMIN
+    db.flush()
+    with time_machine.travel(start + timedelta(minutes=10), tick=False):
+        assert signed_in(client)  # touched as an admin now
+    with time_machine.travel(start + timedelta(minutes=131), tick=False):
+        assert not signed_in(client)

@@ -10,7 +10,9 @@ password change and deactivation revoke rows, erasure deletes them.
 
 Lifetimes: "keep me signed in" sessions end ``SESSION_ABSOLUTE_HOURS`` after sign-in; the
 others after ``PERMANENT_SESSION_LIFETIME_HOURS`` without a request, and at the latest after
-``SESSION_ABSOLUTE_HOURS`` too. ``last_seen_at`` (and with it the idle deadline) is written
+``SESSION_ABSOLUTE_HOURS`` too. Administrators' sessions end after
+``ADMIN_SESSION_IDLE_MINUTES`` (2 h) without a request, "keep me signed in" or not.
+``last_seen_at`` (and with it the idle deadline) is written
 at most every ``TOUCH_INTERVAL``, not on every request: the idle timeout is exact to within
 those few minutes.
 
@@ -30,7 +32,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from app.accounts.models import User, UserSession, UserStatus
+from app.accounts.models import Role, User, UserSession, UserStatus
 from app.accounts.tokens import _digest
 from app.audit.services import record
 from app.common.actor import Actor
@@ -55,14 +57,21 @@ class SessionPolicy:
     absolute: timedelta
     #: without a request, for sessions without "keep me signed in"
     idle: timedelta
+    #: without a request, for administrators' sessions, "keep me signed in" or not
+    admin_idle: timedelta = timedelta(hours=2)
 
     @classmethod
     def from_config(cls, config) -> SessionPolicy:
         return cls(absolute=timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]),
-                   idle=config["PERMANENT_SESSION_LIFETIME"])
+                   idle=config["PERMANENT_SESSION_LIFETIME"],
+                   admin_idle=timedelta(minutes=config.get("ADMIN_SESSION_IDLE_MINUTES",
+                                                           120)))
 
-    def expiry(self, *, created_at: datetime, remember: bool, seen_at: datetime) -> datetime:
+    def expiry(self, *, created_at: datetime, remember: bool, seen_at: datetime,
+               admin: bool = False) -> datetime:
         end = created_at + self.absolute
+        if admin:
+            return min(end, seen_at + min(self.idle, self.admin_idle))
         return end if remember else min(end, seen_at + self.idle)
 
 
@@ -75,7 +84,8 @@ def start(db: Session, user: User, actor: Actor, *, remember: bool, policy: Sess
     token = secrets.token_urlsafe(32)
     row = UserSession(user_id=user.id, token_hash=_digest(token), created_at=now,
                       last_seen_at=now, remember=remember,
-                      expires_at=policy.expiry(created_at=now, remember=remember, seen_at=now),
+                      expires_at=policy.expiry(created_at=now, remember=remember, seen_at=now,
+                                               admin=_is_admin(user)),
                       ip=actor.ip, user_agent=(actor.user_agent or "")[:USER_AGENT_LENGTH])
     db.add(row)
     db.flush()
@@ -103,19 +113,24 @@ def load(db: Session, user_id: int, version: int, token: str, policy: SessionPol
             or row.expires_at <= now):
         return None
     if now - row.last_seen_at >= TOUCH_INTERVAL:
-        _touch(db, row, policy, now)
+        _touch(db, row, policy, now, admin=_is_admin(user))
     user.current_session, user.session_token = row, token
     return user
 
 
-def _touch(db: Session, row: UserSession, policy: SessionPolicy, now: datetime) -> None:
+def _is_admin(user: User) -> bool:
+    return user.role == Role.ADMIN  # its role now: a promotion shortens it at the next touch
+
+
+def _touch(db: Session, row: UserSession, policy: SessionPolicy, now: datetime, *,
+           admin: bool = False) -> None:
     # in a savepoint: on SQLite a read-only request that cannot take the write lock right
     # now just skips the update (the next request after it will try again), it never fails
     try:
         with db.begin_nested():
             row.last_seen_at = now
             row.expires_at = policy.expiry(created_at=row.created_at, remember=row.remember,
-                                           seen_at=now)
+                                           seen_at=now, admin=admin)
     except OperationalError as exc:
         log.info("session %s: last_seen_at not updated (%s)", row.id, exc.orig)
 

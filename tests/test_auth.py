@@ -13,7 +13,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from app.accounts.models import Role, UserStatus
+from app.accounts.models import LoginThrottle, Role, UserStatus
 from app.audit.models import AuditEvent
 from app.db import utcnow
 from tests import factories
@@ -155,22 +155,27 @@ def test_empty_form_is_rejected_with_422(client):
 # --- the failed-login lock -------------------------------------------------------------
 
 
-def test_failures_count_up_then_lock_the_account(app, client, db):
+def throttle(db, user, address="127.0.0.1"):
+    db.expire_all()
+    return db.get(LoginThrottle, (user.id, address))
+
+
+def test_failures_count_up_then_lock_the_account_for_that_address(app, client, db):
     max_failures = app.config["LOGIN_MAX_FAILURES"]
     user = factories.UserFactory(email="hugo@acme.test")
     for attempt in range(1, max_failures):
         assert login(client, "hugo@acme.test", "wrong password here").status_code == 200
-        db.expire_all()
+        assert throttle(db, user).failures == attempt  # (expires the session's objects)
+        assert throttle(db, user).locked_until is None
         assert user.failed_logins == attempt
-        assert user.locked_until is None
 
     start = utcnow()
     response = login(client, "hugo@acme.test", "wrong password here")
     assert alerts(response) == [f"danger: {GENERIC_FAILURE}"]
-    db.expire_all()
     lock = timedelta(minutes=app.config["LOGIN_LOCK_MINUTES"])
-    assert user.locked_until is not None
-    assert start + lock - timedelta(seconds=5) <= user.locked_until <= utcnow() + lock
+    locked_until = throttle(db, user).locked_until
+    assert locked_until is not None
+    assert start + lock - timedelta(seconds=5) <= locked_until <= utcnow() + lock
     assert events(db, "auth.login_failed", user)[-1].details["reason"] == "bad_password_locked"
 
     # even the right password fails, with the same message, while the lock lasts
@@ -180,17 +185,33 @@ def test_failures_count_up_then_lock_the_account(app, client, db):
     assert not is_signed_in(client)
     assert events(db, "auth.login_failed", user)[-1].details["reason"] == "locked"
 
-    with time_machine.travel(user.locked_until - timedelta(seconds=30)):
+    with time_machine.travel(locked_until - timedelta(seconds=30)):
         assert login(client, "hugo@acme.test").status_code == 200
         assert not is_signed_in(client)
 
-    with time_machine.travel(user.locked_until + timedelta(seconds=1)):
+    with time_machine.travel(locked_until + timedelta(seconds=1)):
         response = login(client, "hugo@acme.test")
         assert response.status_code == 302
         assert is_signed_in(client)
-    db.expire_all()
-    assert user.locked_until is None
+    assert throttle(db, user) is None  # this address starts again from 0
     assert user.failed_logins == 0
+
+
+def test_someone_failing_elsewhere_cannot_lock_the_person_out(app, client, db):
+    """ASVS 6.1.1/6.3.1: the lock is per (account, address) — an attacker who knows the
+    address locks only themselves (docs/accounts.md "Sign-in security")."""
+    user = factories.UserFactory(email="jo@acme.test")
+    attacker = {"REMOTE_ADDR": "203.0.113.66"}
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] + 2):
+        login(client, "jo@acme.test", "wrong password here", environ_base=attacker)
+    assert throttle(db, user, "203.0.113.66").locked_until is not None
+    # the attacker's address is locked, even with the right password …
+    assert login(client, "jo@acme.test", environ_base=attacker).status_code == 200
+    assert not is_signed_in(client)
+    # … the person's own is not
+    assert login(client, "jo@acme.test").status_code == 302
+    assert is_signed_in(client)
+    assert throttle(db, user, "203.0.113.66").locked_until is not None  # still theirs
 
 
 def test_a_success_resets_the_counter_before_the_lock(app, client, db):
@@ -200,9 +221,24 @@ def test_a_success_resets_the_counter_before_the_lock(app, client, db):
     assert login(client, "ines@acme.test").status_code == 302
     client.post("/logout")
     login(client, "ines@acme.test", "wrong password here")
-    db.expire_all()
+    assert throttle(db, user).failures == 1 and throttle(db, user).locked_until is None
     assert user.failed_logins == 1
-    assert user.locked_until is None
+
+
+def test_old_counts_are_pruned_but_not_running_locks(app, db):
+    from app.accounts.jobs import LOGIN_THROTTLE_RETENTION, prune_login_throttles
+
+    user = factories.UserFactory()
+    now = utcnow()
+    old = now - LOGIN_THROTTLE_RETENTION - timedelta(minutes=1)
+    db.add_all([LoginThrottle(user_id=user.id, address="10.0.0.1", failures=2, updated_at=old),
+                LoginThrottle(user_id=user.id, address="10.0.0.2", failures=0, updated_at=old,
+                              locked_until=now + timedelta(minutes=5)),
+                LoginThrottle(user_id=user.id, address="10.0.0.3", failures=1, updated_at=now)])
+    db.flush()
+    assert prune_login_throttles(db, now) == 1
+    assert prune_login_throttles(db, now) == 0
+    assert throttle(db, user, "10.0.0.1") is None and throttle(db, user, "10.0.0.2")
 
 
 # --- next ------------------------------------------------------------------------------

@@ -207,7 +207,7 @@ def _upgrade_downgrade_with_data(url: str, engine) -> None:
         before = _rows(session)
         share_id = share.id
 
-    command.downgrade(alembic_config(url), "-1")  # back to a plain table
+    command.downgrade(alembic_config(url), "0007")  # before 0008: a plain table
     schema = inspect(engine)
     assert schema.get_pk_constraint("clicks")["constrained_columns"] == ["id"]
     assert not [t for t in schema.get_table_names() if partitions.is_partition_table(t)]

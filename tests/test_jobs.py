@@ -415,9 +415,9 @@ def test_prune_deletes_dead_tokens_and_old_imports_and_nothing_more_when_run_aga
 
     assert first.status == JobStatus.OK, first.error
     assert first.summary == {"tokens_deleted": 3, "imports_deleted": 2, "previews_deleted": 1,
-                             "sessions_deleted": 0}
+                             "sessions_deleted": 0, "login_throttles_deleted": 0}
     assert second.summary == {"tokens_deleted": 0, "imports_deleted": 0, "previews_deleted": 0,
-                              "sessions_deleted": 0}
+                              "sessions_deleted": 0, "login_throttles_deleted": 0}
     assert remaining(db) == state
     kept_tokens, kept_batches = state
     assert kept_tokens == {hashes[name] for name in ("expired 29 days ago", "used 10 days ago",
@@ -429,9 +429,9 @@ def test_prune_deletes_dead_tokens_and_old_imports_and_nothing_more_when_run_aga
         later = run_job(app, "accounts.prune")
         again = run_job(app, "accounts.prune")
     assert later.summary == {"tokens_deleted": 1, "imports_deleted": 1, "previews_deleted": 1,
-                             "sessions_deleted": 0}
+                             "sessions_deleted": 0, "login_throttles_deleted": 0}
     assert again.summary == {"tokens_deleted": 0, "imports_deleted": 0, "previews_deleted": 0,
-                             "sessions_deleted": 0}
+                             "sessions_deleted": 0, "login_throttles_deleted": 0}
     kept_tokens, kept_batches = remaining(db)
     assert kept_tokens == {hashes[name] for name in ("used 10 days ago", "revoked 5 days ago",
                                                      "open")}

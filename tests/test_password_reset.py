@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from app.accounts.models import AccountToken, TokenPurpose, UserStatus
+from app.accounts.models import AccountToken, LoginThrottle, TokenPurpose, UserStatus
 from app.audit.models import AuditEvent
 from app.db import utcnow
 from tests import factories
@@ -156,7 +156,7 @@ def test_reset_clears_a_lock(app, client, db, mail, user):
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
         sign_in(client, "wrong password here")
     db.expire_all()
-    assert user.locked_until is not None
+    assert db.get(LoginThrottle, (user.id, "127.0.0.1")).locked_until is not None
     path = ask_for_link(client, mail)
     client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert sign_in(client, NEW_PASSWORD).status_code == 302

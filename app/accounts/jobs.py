@@ -9,7 +9,7 @@ from sqlalchemy import and_, delete, or_
 from sqlalchemy.orm import Session
 
 from app.accounts import sessions
-from app.accounts.models import AccountToken, ImportBatch
+from app.accounts.models import AccountToken, ImportBatch, LoginThrottle
 
 if TYPE_CHECKING:
     from app.jobs import JobContext
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 #: invitation/reset tokens are kept this long after they stopped working (expired, used or
 #: revoked), so the invitations page can still say "expired" or "revoked"
 TOKEN_RETENTION = timedelta(days=30)
+#: failed-sign-in counts of an address are forgotten after a day without a failure
+LOGIN_THROTTLE_RETENTION = timedelta(days=1)
 #: finished (done/cancelled) CSV imports: their rows and errors hold personal data
 FINISHED_IMPORT_RETENTION = timedelta(days=30)
 #: uploads that were previewed and never confirmed nor cancelled
@@ -58,5 +60,17 @@ def prune_account_data(db: Session, ctx: JobContext) -> dict:
     tokens = prune_dead_tokens(db, ctx.now)
     finished, previews = prune_import_batches(db, ctx.now)
     ended_sessions = sessions.prune(db, ctx.now)
+    throttles = prune_login_throttles(db, ctx.now)
     return {"tokens_deleted": tokens, "imports_deleted": finished,
-            "previews_deleted": previews, "sessions_deleted": ended_sessions}
+            "previews_deleted": previews, "sessions_deleted": ended_sessions,
+            "login_throttles_deleted": throttles}
+
+
+def prune_login_throttles(db: Session, now: datetime) -> int:
+    """Failed-sign-in counts and locks untouched for a day: their lock is over, and the
+    addresses they hold are personal data."""
+    cutoff = now - LOGIN_THROTTLE_RETENTION
+    result = db.execute(delete(LoginThrottle).where(LoginThrottle.updated_at < cutoff,
+                                                    or_(LoginThrottle.locked_until.is_(None),
+                                                        LoginThrottle.locked_until < now)))
+    return result.rowcount or 0

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -104,9 +105,9 @@ class User(Base):
     )
     #: bumped to end every session and remember-me cookie of this user at once
     session_version: Mapped[int] = mapped_column(Integer, default=1)
-    #: consecutive failed logins; reset on success
+    #: failed logins since the last sign-in, from anywhere (for the record: the lock is per
+    #: address, LoginThrottle)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     #: the latest policy version this person accepted (the PolicyAcceptance rows are the
     #: record; this copy lets the per-request policy gate avoid a join)
@@ -289,6 +290,25 @@ class ImportBatch(Base):
     processed: Mapped[int] = mapped_column(Integer, default=0)
     created_count: Mapped[int] = mapped_column(Integer, default=0)
     finished_at: Mapped[datetime | None]
+
+
+class LoginThrottle(Base):
+    """Consecutive failed sign-ins to one account from one client address, and the lock
+    they put on that pair (``LOGIN_MAX_FAILURES`` → ``LOGIN_LOCK_MINUTES``).
+
+    Per address, not per account: someone who knows a person's e-mail cannot lock them out
+    by failing their password from elsewhere (ASVS 6.1.1, 6.3.1); the attacker's address
+    is the one locked. The person's own address keeps working. ``address`` is the client
+    address after ProxyFix ("" when unknown)."""
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (PrimaryKeyConstraint("user_id", "address", name="pk_login_throttles"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    address: Mapped[str] = mapped_column(String(45))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class UserSession(Base):

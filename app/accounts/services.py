@@ -22,6 +22,7 @@ from app.accounts.models import (
     EnrolmentStatus,
     Group,
     GroupKind,
+    LoginThrottle,
     Network,
     Role,
     SocialAccount,
@@ -82,16 +83,22 @@ def authenticate(db: Session, settings: AccountSettings, email: str, password: s
         verify_password(None, password, **settings.hash_params)  # same time as a real check
         record(db, actor, "auth.login_failed", reason="unknown_email")
         return None
-    if user.locked_until and user.locked_until > now:
+    throttle = db.get(LoginThrottle, (user.id, actor.ip or ""))
+    if lock_active(throttle, now):
         verify_password(None, password, **settings.hash_params)
         record(db, actor, "auth.login_failed", target=user, reason="locked")
         return None
     if not verify_password(user.password_hash, password, **settings.hash_params):
         user.failed_logins += 1
+        if throttle is None:
+            throttle = LoginThrottle(user_id=user.id, address=actor.ip or "", failures=0)
+            db.add(throttle)
+        throttle.failures += 1
+        throttle.updated_at = now
         reason = "bad_password"
-        if user.failed_logins >= settings.max_failures:
-            user.locked_until = now + settings.lock_duration
-            user.failed_logins = 0
+        if throttle.failures >= settings.max_failures:
+            throttle.locked_until = now + settings.lock_duration
+            throttle.failures = 0
             reason = "bad_password_locked"
         record(db, actor, "auth.login_failed", target=user, reason=reason)
         db.flush()
@@ -100,7 +107,8 @@ def authenticate(db: Session, settings: AccountSettings, email: str, password: s
         record(db, actor, "auth.login_failed", target=user, reason=f"status_{user.status.value}")
         return None
     user.failed_logins = 0
-    user.locked_until = None
+    if throttle is not None:
+        db.delete(throttle)  # this address's count starts again; other addresses' stay
     user.last_login_at = now
     if needs_rehash(user.password_hash, **settings.hash_params):
         # the argon2 cost was raised since this hash was made (ASVS 11.4.1)
@@ -120,8 +128,7 @@ def set_password(db: Session, settings: AccountSettings, user: User, password: s
     user.password_hash = hash_password(password, **settings.hash_params)
     user.session_version += 1  # every other session and remember cookie ends
     sessions.revoke_all(db, user.id)  # (and shows as ended; the caller may sign in anew)
-    user.failed_logins = 0
-    user.locked_until = None
+    clear_login_locks(db, user)
     db.flush()
 
 
@@ -369,6 +376,7 @@ def erase_person(db: Session, actor: Actor, user: User) -> None:
     user.topics = []
     user.social_accounts = []
     db.execute(delete(AccountToken).where(AccountToken.user_id == user.id))
+    clear_login_locks(db, user)  # the addresses that tried to sign in are personal data
     from app.accounts.export import erase_feature_data
 
     erase_feature_data(db, user)  # connected accounts, SSO identities, API tokens…
@@ -558,5 +566,14 @@ def decide_enrolment(db: Session, settings: AccountSettings, mailer: Mailer, act
     return user
 
 
-def lock_active(user: User, now: datetime | None = None) -> bool:
-    return bool(user.locked_until and user.locked_until > (now or utcnow()))
+def lock_active(throttle: LoginThrottle | None, now: datetime | None = None) -> bool:
+    """Whether sign-ins from this throttle's address to its account are locked now."""
+    return bool(throttle is not None and throttle.locked_until
+                and throttle.locked_until > (now or utcnow()))
+
+
+def clear_login_locks(db: Session, user: User) -> None:
+    """The person proved who they are (a new password, single sign-on): every address may
+    try again."""
+    user.failed_logins = 0
+    db.execute(delete(LoginThrottle).where(LoginThrottle.user_id == user.id))

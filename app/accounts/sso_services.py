@@ -21,11 +21,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.accounts import sso_protocol as oidc
-from app.accounts.models import AllowedDomain, Group, Role, TokenPurpose, User, UserStatus
+from app.accounts.models import (
+    AllowedDomain,
+    Group,
+    LoginThrottle,
+    Role,
+    TokenPurpose,
+    User,
+    UserStatus,
+)
 from app.accounts.passwords import verify_password
 from app.accounts.services import (
     authenticate,
     check_email,
+    clear_login_locks,
     lock_active,
     normalise_email,
     user_by_email,
@@ -423,8 +432,7 @@ def sign_in(db: Session, config: SsoConfig, claims: Mapping[str, Any], actor: Ac
         record(db, actor, "user.invitation_accepted", target=user, via="sso")
     sync_groups(db, actor, user, claim_values(claims, config.groups_claim))
     user.last_login_at = now
-    user.failed_logins = 0
-    user.locked_until = None
+    clear_login_locks(db, user)
     identity.last_login_at = now
     record(db, actor, "auth.login_sso", target=user, issuer=issuer)
     db.flush()
@@ -490,7 +498,8 @@ def password_sign_in(db: Session, settings: AccountSettings, config: SsoConfig, 
     """
     user = user_by_email(db, email)
     if user is not None and is_sso_only(db, config, user):
-        if (user.status == UserStatus.ACTIVE and not lock_active(user)
+        if (user.status == UserStatus.ACTIVE
+                and not lock_active(db.get(LoginThrottle, (user.id, actor.ip or "")))
                 and verify_password(user.password_hash, password, **settings.hash_params)):
             record(db, actor, "auth.login_failed", target=user, reason="sso_required")
             db.flush()

@@ -222,6 +222,18 @@ def app(database, database_url, mailer, app_overrides):
 
 
 @pytest.fixture
+def fresh_limiter(app):
+    """Rate-limit counters from zero. The Limiter is a module-level singleton: init_app
+    gives it new memory storage for each app, but clear it anyway so that no count leaks
+    in from another app or test."""
+    from app.extensions import limiter
+
+    limiter.reset()
+    yield limiter
+    limiter.reset()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

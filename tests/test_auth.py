@@ -424,20 +424,12 @@ def test_password_change_with_a_wrong_current_password_is_refused(client, db, au
 # --- rate limit ------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("fresh_limiter")
 class TestLoginRateLimit:
     @pytest.fixture
     def app_overrides(self):
         return {"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "3 per minute"}
 
-    @pytest.fixture(autouse=True)
-    def _fresh_limiter(self, app):
-        # the Limiter is a module-level singleton: init_app gives it new memory storage for
-        # each app, but clear it anyway so no count leaks in from another app or test
-        from app.extensions import limiter
-
-        limiter.reset()
-        yield
-        limiter.reset()
 
     def test_fourth_login_post_from_one_address_is_refused(self, client, db):
         factories.UserFactory(email="vic@acme.test")

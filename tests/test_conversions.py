@@ -438,18 +438,11 @@ def test_csrf_protection_does_not_block_the_webhook(csrf_app, db):
     assert client.post("/login", data={"email": "a@b.c", "password": "x"}).status_code == 400
 
 
+@pytest.mark.usefixtures("fresh_limiter")
 class TestRateLimit:
     @pytest.fixture
     def app_overrides(self):
         return {"CONVERSION_WEBHOOK_SECRET": SECRET, "RATELIMIT_ENABLED": True}
-
-    @pytest.fixture(autouse=True)
-    def _fresh_limiter(self, app):
-        from app.extensions import limiter
-
-        limiter.reset()
-        yield
-        limiter.reset()
 
     def test_the_webhook_is_limited_to_600_a_minute_per_address(self, client, db):
         share = make_share(db)

@@ -64,18 +64,11 @@ def test_a_refused_webhook_signature_is_an_event(app, client, caplog):
     assert [e["event"] for e in events(caplog)] == ["webhook.signature_refused"]
 
 
+@pytest.mark.usefixtures("fresh_limiter")
 class TestRateLimit:
     @pytest.fixture
     def app_overrides(self):
         return {"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "1 per minute"}
-
-    @pytest.fixture(autouse=True)
-    def _fresh_limiter(self, app):
-        from app.extensions import limiter
-
-        limiter.reset()
-        yield
-        limiter.reset()
 
     def test_a_rate_limit_hit_is_an_event(self, client, db, caplog):
         factories.UserFactory(email="r@acme.test")

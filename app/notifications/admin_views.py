@@ -93,32 +93,32 @@ def admin_webhook_active(endpoint_id: int):
     return redirect(url_for("notifications.admin_webhook", endpoint_id=endpoint.id))
 
 
-@bp.post("/admin/webhooks/<int:endpoint_id>/test")
-def admin_webhook_test(endpoint_id: int):
+def _act_on(endpoint_id: int, action, done: str):
+    """A POST button of the endpoint page: run ``action`` (a webhooks service), flash
+    ``done`` or the service's refusal, back to the page."""
     endpoint = get_or_404(WebhookEndpoint, endpoint_id)
     require_post_form()
     try:
-        webhooks.send_test(db(), current_actor(), endpoint)
+        action(db(), current_actor(), endpoint)
     except ServiceError as exc:
         flash(exc.message, "warning")
     else:
-        flash(_("Test message queued: it is delivered within a minute. Reload this page "
-                "to see the result in the delivery log."), "success")
+        flash(done, "success")
     return redirect(url_for("notifications.admin_webhook", endpoint_id=endpoint.id))
+
+
+@bp.post("/admin/webhooks/<int:endpoint_id>/test")
+def admin_webhook_test(endpoint_id: int):
+    return _act_on(endpoint_id, webhooks.send_test,
+                   _("Test message queued: it is delivered within a minute. Reload this "
+                     "page to see the result in the delivery log."))
 
 
 @bp.post("/admin/webhooks/<int:endpoint_id>/rotate")
 def admin_webhook_rotate(endpoint_id: int):
-    endpoint = get_or_404(WebhookEndpoint, endpoint_id)
-    require_post_form()
-    try:
-        webhooks.rotate_secret(db(), current_actor(), endpoint)
-    except ServiceError as exc:
-        flash(exc.message, "warning")
-    else:
-        flash(_("New signing secret made: give it to the receiver. Deliveries from now on "
-                "are signed with it."), "success")
-    return redirect(url_for("notifications.admin_webhook", endpoint_id=endpoint.id))
+    return _act_on(endpoint_id, webhooks.rotate_secret,
+                   _("New signing secret made: give it to the receiver. Deliveries from "
+                     "now on are signed with it."))
 
 
 @bp.post("/admin/webhooks/<int:endpoint_id>/delete")

@@ -32,6 +32,18 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-quic"]
 REQUIRE_BROWSER = os.environ.get("RELAIS_REQUIRE_BROWSER") == "1"
 
+
+def playwright_expect():
+    """Playwright's ``expect`` for a test module, or skip the module when the package is
+    missing (fail instead under RELAIS_REQUIRE_BROWSER=1, as CI runs)."""
+    try:
+        from playwright.sync_api import expect
+    except ImportError:  # the browser fixture reports it too
+        if REQUIRE_BROWSER:
+            raise
+        pytest.skip("the playwright package is not installed", allow_module_level=True)
+    return expect
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 TRANSLATIONS = ROOT / "app" / "translations"

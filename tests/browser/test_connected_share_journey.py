@@ -19,17 +19,12 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from tests.browser.conftest import REQUIRE_BROWSER, USER_PASSWORD
+from tests.browser.conftest import USER_PASSWORD, playwright_expect
 from tests.browser.test_invitation_journey import accept_policy, path_is
 from tests.browser.test_queue_journey import seed_items
 from tests.fake_provider import fake, fake_provider_server  # noqa: F401
 
-try:
-    from playwright.sync_api import expect
-except ImportError:  # the browser fixture reports it; RELAIS_REQUIRE_BROWSER=1 fails instead
-    if REQUIRE_BROWSER:
-        raise
-    pytest.skip("the playwright package is not installed", allow_module_level=True)
+expect = playwright_expect()
 
 pytestmark = pytest.mark.browser
 

@@ -9,14 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from tests.browser.conftest import REQUIRE_BROWSER, USER_PASSWORD
+from tests.browser.conftest import USER_PASSWORD, playwright_expect
 
-try:
-    from playwright.sync_api import expect
-except ImportError:  # the browser fixture reports it; RELAIS_REQUIRE_BROWSER=1 fails instead
-    if REQUIRE_BROWSER:
-        raise
-    pytest.skip("the playwright package is not installed", allow_module_level=True)
+expect = playwright_expect()
 
 pytestmark = pytest.mark.browser
 

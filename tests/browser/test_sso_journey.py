@@ -10,16 +10,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.browser.conftest import REQUIRE_BROWSER
+from tests.browser.conftest import playwright_expect
 from tests.browser.test_invitation_journey import path_is
 from tests.fake_idp import CLIENT_ID, CLIENT_SECRET, fake_idp_server, idp  # noqa: F401
 
-try:
-    from playwright.sync_api import expect
-except ImportError:  # the browser fixture reports it; RELAIS_REQUIRE_BROWSER=1 fails instead
-    if REQUIRE_BROWSER:
-        raise
-    pytest.skip("the playwright package is not installed", allow_module_level=True)
+expect = playwright_expect()
 
 pytestmark = pytest.mark.browser
 

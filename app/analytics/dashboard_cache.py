@@ -41,7 +41,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.analytics import dashboard as dash
-from app.common.cache import MISS, MemoryCache, bump_everywhere, cached, get_cache
+from app.common.cache import MemoryCache, cached, get_cache
 
 NAMESPACE = "dashboards"
 #: rows of the top content / ambassadors tables on the page, and groups in "by group"
@@ -124,20 +124,19 @@ def warm(db: Session, now: datetime, app) -> dict[str, Any]:
     ctx = dash.page_context(db)
     as_of = rollups_as_of(db)
     key = cache_key(period, scope, ctx, as_of, top=TOP, groups=GROUPS)
-    generation = cache.generation(NAMESPACE)
-    if generation < 0:
+    if cache.generation(NAMESPACE) < 0:  # Redis out of reach: computing would be lost
         return {"skipped": "the cache is unavailable"}
-    full_key = f"{NAMESPACE}:{generation}:{key}"
-    if cache.get(full_key) is not MISS:
+    computed = []
+
+    def compute() -> dict:
+        computed.append(True)
+        return _compute(db, period, scope, ctx, top=TOP, groups=GROUPS)
+
+    cached(cache, NAMESPACE, key, ttl, compute)
+    if not computed:
         return {"warmed": 0, "fresh": True}
-    cache.set(full_key, _compute(db, period, scope, ctx, top=TOP, groups=GROUPS), ttl)
     return {"warmed": 1, "period": f"{period.start}..{period.end}",
             "as_of": as_of.isoformat() if as_of else None}
-
-
-def invalidate() -> None:
-    """Forget every cached dashboard (in this process, and in Redis for every process)."""
-    bump_everywhere(NAMESPACE)
 
 
 # --- JSON codec ---------------------------------------------------------------------------------

@@ -143,19 +143,28 @@ class TextFormatter(logging.Formatter):
         return f"{line} [{request_id}]" if request_id else line
 
 
+def loaded_user_id() -> int | None:
+    """The signed-in person's id if the request has already loaded them, else None (never
+    loads one: that would cost every static file a query)."""
+    from flask import g
+
+    user = g.get("_login_user")
+    if user is not None and getattr(user, "is_authenticated", False):
+        return user.id
+    return None
+
+
 def init_app(app) -> None:
     """Wrap the finished app: the request log, then ProxyFix outermost (call last in
     ``create_app``, after the redirector's fast path has wrapped it)."""
-    from flask import g, request
+    from flask import request
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     @app.after_request
     def _describe_for_the_log(response):
-        # only a person already loaded by the request: loading one here would cost every
-        # static file a query
-        user = g.get("_login_user")
-        if user is not None and getattr(user, "is_authenticated", False):
-            request.environ[USER_ID_KEY] = user.id
+        user_id = loaded_user_id()
+        if user_id is not None:
+            request.environ[USER_ID_KEY] = user_id
         secret = SECRET_PARAMS & set(request.view_args or {})
         if secret and request.url_rule is not None and request.endpoint not in PUBLIC_CODES:
             request.environ[LOG_PATH_KEY] = redacted_path(request.url_rule.rule,

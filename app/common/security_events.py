@@ -23,7 +23,7 @@ import logging
 
 from flask import Flask, g, request
 
-from app.common.request_log import LOG_PATH_KEY
+from app.common.request_log import LOG_PATH_KEY, loaded_user_id
 
 log = logging.getLogger("relais.security")
 
@@ -37,9 +37,7 @@ CSRF_FLAG = "_relais_csrf_failed"
 def emit(name: str, status: int | None = None, *, level: int = logging.WARNING,
          **fields) -> None:
     """One security event about the current request."""
-    user = g.get("_login_user")
-    user_id = user.id if user is not None and getattr(user, "is_authenticated", False) \
-        else None
+    user_id = loaded_user_id()
     path = request.environ.get(LOG_PATH_KEY) or request.path
     log.log(level, "%s %s %s", name, request.method, path, extra={"fields": {
         "event": name, "method": request.method, "path": path, "status": status,

@@ -119,7 +119,8 @@ def _declare() -> dict[str, JobSpec]:
             trigger={"trigger": "cron", "hour": 3, "minute": 30},
             misfire_grace_time=6 * 3600,
             description="Delete dead invitation/reset tokens, old CSV import batches "
-                        "(personal data) and ended sessions after their retention period.",
+                        "(personal data), ended sessions and day-old failed-sign-in counts "
+                        "after their retention period.",
         ),
         JobSpec(
             id="content.publish_scheduled",
